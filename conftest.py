@@ -1,0 +1,102 @@
+"""The shared test world: two customers, the second one an outsider.
+
+``acme`` has ``alice`` (admin) and ``bob`` (viewer) and the organization ``acme_org``;
+``globex`` has ``charlie`` (admin) and ``globex_org``. Every tenancy test asks whether alice or
+bob can reach globex's objects (they must not) and whether charlie can reach acme's.
+Staff: ``sales_user``, ``support_user`` and ``superuser``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+
+from accounts import roles
+from accounts.models import Customer, Membership, User
+from orgs.models import Organization
+
+PASSWORD = "correct horse battery staple"
+
+
+def make_user(email: str, **fields: object) -> User:
+    return User.objects.create_user(
+        email, PASSWORD, full_name=email.split("@", maxsplit=1)[0], **fields
+    )
+
+
+@pytest.fixture
+def acme(db: None) -> Customer:
+    return Customer.objects.create(name="Acme")
+
+
+@pytest.fixture
+def globex(db: None) -> Customer:
+    return Customer.objects.create(name="Globex")
+
+
+@pytest.fixture
+def alice(acme: Customer) -> User:
+    user = make_user("alice@acme.example")
+    Membership.objects.create(user=user, customer=acme, role=Membership.Role.ADMIN)
+    return user
+
+
+@pytest.fixture
+def bob(acme: Customer) -> User:
+    user = make_user("bob@acme.example", language="en")
+    Membership.objects.create(user=user, customer=acme, role=Membership.Role.VIEWER)
+    return user
+
+
+@pytest.fixture
+def charlie(globex: Customer) -> User:
+    user = make_user("charlie@globex.example")
+    Membership.objects.create(user=user, customer=globex, role=Membership.Role.ADMIN)
+    return user
+
+
+@pytest.fixture
+def acme_org(acme: Customer) -> Organization:
+    return Organization.objects.create(customer=acme, name="acme-prod", memo="Acme production")
+
+
+@pytest.fixture
+def globex_org(globex: Customer) -> Organization:
+    return Organization.objects.create(customer=globex, name="globex-prod", memo="Globex secret")
+
+
+def _staff(email: str, group: str | None) -> User:
+    roles.sync_staff_groups()
+    user = make_user(email, is_staff=True, is_superuser=group is None)
+    if group:
+        user.groups.add(roles.group(group))
+    return user
+
+
+@pytest.fixture
+def sales_user(db: None) -> User:
+    return _staff("sales@tairyo.example", roles.SALES)
+
+
+@pytest.fixture
+def support_user(db: None) -> User:
+    return _staff("support@tairyo.example", roles.SUPPORT)
+
+
+@pytest.fixture
+def superuser(db: None) -> User:
+    return _staff("root@tairyo.example", None)
+
+
+@pytest.fixture
+def login(db: None) -> Callable[[User], Client]:
+    """``login(alice)`` gives a test client with alice's session."""
+
+    def _login(user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return _login

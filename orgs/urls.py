@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from orgs import views
+
+app_name = "orgs"
+
+urlpatterns = [
+    path("", views.organization_list, name="organization_list"),
+    path("orgs/<uuid:code>/", views.organization_detail, name="organization_detail"),
+]

@@ -1,0 +1,24 @@
+"""Customer pages about their Mackerel organizations."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from accounts.tenancy import get_visible_or_404
+from orgs.models import Organization
+
+
+@login_required
+def organization_list(request: HttpRequest) -> HttpResponse:
+    organizations = Organization.objects.visible_to(request.user).select_related("customer")
+    return render(request, "orgs/organization_list.html", {"organizations": organizations})
+
+
+@login_required
+def organization_detail(request: HttpRequest, code: str) -> HttpResponse:
+    org = get_visible_or_404(
+        Organization.objects.select_related("customer"), request.user, code=code
+    )
+    return render(request, "orgs/organization_detail.html", {"organization": org})

@@ -1,0 +1,19 @@
+"""Tairyo's Celery application and its beat schedule, declared here and nowhere else."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+app = Celery("tairyo")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Periodic work. Each entry names a task by string so that this module imports no app.
+app.conf.beat_schedule = {
+    # Proves end to end that a worker takes tasks from Redis and writes to PostgreSQL.
+    "canary": {"task": "health.tasks.canary", "schedule": 30.0, "options": {"expires": 25}},
+}

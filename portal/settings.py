@@ -1,0 +1,267 @@
+"""Tairyo's one settings module, driven by the environment (see .env.example and README.md).
+
+Without any variable set, Tairyo runs in development mode on an SQLite file with safe defaults.
+``DJANGO_DEBUG=false`` switches to production mode, which requires the secrets and hosts below and
+passes ``manage.py check --deploy``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import timedelta
+from pathlib import Path
+
+import django_stubs_ext
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+from kombu import Queue
+
+from portal.environment import StrictEnv, read_env_file
+
+# Lets admin and form classes be subscripted (ModelAdmin[Customer]) for strict typing.
+django_stubs_ext.monkeypatch()
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+read_env_file(Path(StrictEnv().str("TAIRYO_ENV_FILE", str(BASE_DIR / ".env"))))
+env = StrictEnv()
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+PRODUCTION = not DEBUG
+
+# --- Secrets: required in production, harmless throw-away values in development -------------
+_DEV_SECRET = "dev-only-insecure-secret-key-never-use-in-production-0123456789"  # noqa: S105
+SECRET_KEY = env.secret("DJANGO_SECRET_KEY", None if PRODUCTION else _DEV_SECRET)
+if PRODUCTION and (SECRET_KEY == _DEV_SECRET or len(SECRET_KEY) < 50):
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY must be a random string of at least 50 characters"
+    )
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
+
+
+def _dev_fernet_key() -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(_DEV_SECRET.encode()).digest()).decode()
+
+
+# Keys that encrypt Mackerel API keys at rest: the first encrypts, all of them decrypt, so a new
+# key is rotated in by putting it first and running `manage.py rotate_encryption_keys`.
+FIELD_ENCRYPTION_KEYS = env.list(
+    "TAIRYO_FIELD_ENCRYPTION_KEYS", default=None if PRODUCTION else [_dev_fernet_key()]
+)
+
+ALLOWED_HOSTS = env.list(
+    "DJANGO_ALLOWED_HOSTS", default=None if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"]
+)
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# The public address of the portal, used in mails ("see the case at ...") and webhook URLs.
+PORTAL_BASE_URL = env.url(
+    "TAIRYO_BASE_URL", None if PRODUCTION else "http://127.0.0.1:8000", schemes=("http", "https")
+)
+
+# --- Applications -----------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "anymail",
+    "accounts",
+    "orgs",
+    "notifications",
+    "health",
+    "demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.UserPreferencesMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "portal.urls"
+WSGI_APPLICATION = "portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database ---------------------------------------------------------------------------------
+DATABASES = {
+    "default": env.database(
+        "DATABASE_URL", None if PRODUCTION else f"sqlite:///{BASE_DIR / 'var' / 'tairyo.sqlite3'}"
+    )
+}
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Accounts ---------------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "orgs:organization_list"
+LOGOUT_REDIRECT_URL = "accounts:login"
+SESSION_COOKIE_AGE = env.int("TAIRYO_SESSION_SECONDS", 8 * 3600, minimum=300)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Language and time: Japanese and Asia/Tokyo by default, English on request --------------
+LANGUAGE_CODE = "ja"
+LANGUAGES = [("ja", _("Japanese")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Tokyo"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files -----------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+# --- Redis and Celery -------------------------------------------------------------------------
+# PostgreSQL is the source of truth; Redis only wakes workers, and a sweep re-enqueues whatever a
+# lost message left behind (design.md invariant 1).
+REDIS_URL = env.url("REDIS_URL", "redis://127.0.0.1:6379/0", schemes=("redis", "rediss"))
+CELERY_BROKER_URL = REDIS_URL
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+# Acknowledge after the task ran, and give the message back if the worker process died, so a
+# SIGKILLed worker loses nothing; every task is idempotent for that reason.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = 15.0
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", 120, minimum=1)
+CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 30
+# A message not acknowledged within this time is handed to another worker. It must exceed the
+# longest task, and countdowns stay far below it (long waits live in the database, not in Redis).
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", 900, minimum=60)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 3, "interval_start": 0, "interval_step": 0.2}
+# Celery's Django fix-up closes the database connection around every task unless this is set;
+# reusing connections more than doubles task throughput (reliability.md 6.2).
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", 1000, minimum=0)
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = [Queue(name) for name in ("default", "intake", "notify", "sync")]
+# One place says which queue each task runs on; a worker per queue keeps a slow mail provider
+# from delaying case creation.
+CELERY_TASK_ROUTES = {
+    "alerts.*": {"queue": "intake"},
+    "notifications.*": {"queue": "notify"},
+    "orgs.*": {"queue": "sync"},
+    "health.*": {"queue": "default"},
+}
+
+# --- Mail through anymail ---------------------------------------------------------------------
+EMAIL_PROVIDER = env.choice(
+    "TAIRYO_EMAIL_PROVIDER", ("mailgun", "sendgrid", "console"), "console" if DEBUG else "mailgun"
+)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "Tairyo <noreply@tairyo.invalid>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+ANYMAIL: dict[str, object] = {
+    # Delivery events from the provider arrive at /anymail/<provider>/tracking/ with these
+    # basic-auth credentials in the URL.
+    "WEBHOOK_SECRET": env.secret("ANYMAIL_WEBHOOK_SECRET", "" if DEBUG else None) or None,
+}
+if EMAIL_PROVIDER == "mailgun":
+    EMAIL_BACKEND = "anymail.backends.mailgun.EmailBackend"
+    ANYMAIL |= {
+        "MAILGUN_API_KEY": env.secret("MAILGUN_API_KEY"),
+        "MAILGUN_SENDER_DOMAIN": env.str("MAILGUN_SENDER_DOMAIN"),
+        "MAILGUN_API_URL": env.url(
+            "MAILGUN_API_URL", "https://api.mailgun.net/v3", schemes=("http", "https")
+        ),
+        "MAILGUN_WEBHOOK_SIGNING_KEY": env.secret("MAILGUN_WEBHOOK_SIGNING_KEY", ""),
+    }
+elif EMAIL_PROVIDER == "sendgrid":
+    EMAIL_BACKEND = "anymail.backends.sendgrid.EmailBackend"
+    ANYMAIL |= {
+        "SENDGRID_API_KEY": env.secret("SENDGRID_API_KEY"),
+        "SENDGRID_API_URL": env.url(
+            "SENDGRID_API_URL", "https://api.sendgrid.com/v3", schemes=("http", "https")
+        ),
+    }
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+ANYMAIL = {key: value for key, value in ANYMAIL.items() if value not in (None, "")}
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", 15, minimum=1)
+ANYMAIL["REQUESTS_TIMEOUT"] = (3.05, EMAIL_TIMEOUT)
+
+# --- Mackerel ---------------------------------------------------------------------------------
+MACKEREL_API_URL = env.url(
+    "MACKEREL_API_URL", "https://api.mackerelio.com", schemes=("http", "https")
+)
+
+# --- Security: every check of `manage.py check --deploy` answered in production -------------
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", 31536000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    # Behind a TLS-terminating proxy (the usual deployment) the proxy says the scheme.
+    if env.bool("DJANGO_BEHIND_TLS_PROXY", default=True):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # /healthz is probed over plain HTTP inside the deployment.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# --- Logging: one line per event on stdout, for the container's log collector ----------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("TAIRYO_LOG_LEVEL", "INFO").upper()},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}
+
+# Session lifetimes etc. that other modules may want as timedeltas.
+WEBHOOK_TOKEN_GRACE = timedelta(hours=env.int("TAIRYO_WEBHOOK_TOKEN_GRACE_HOURS", 24, minimum=0))

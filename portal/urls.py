@@ -1,0 +1,18 @@
+"""Tairyo's URL map: each app brings its own urls module."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "Tairyo"
+admin.site.site_title = "Tairyo"
+
+urlpatterns = [
+    path("", include("orgs.urls")),
+    path("accounts/", include("accounts.urls")),
+    path("healthz", include("health.urls")),
+    path("admin/", admin.site.urls),
+    path("anymail/", include("anymail.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
