@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import django_stubs_ext
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from kombu import Queue
@@ -48,6 +49,16 @@ def _dev_fernet_key() -> str:
 FIELD_ENCRYPTION_KEYS = env.list(
     "TAIRYO_FIELD_ENCRYPTION_KEYS", default=None if PRODUCTION else [_dev_fernet_key()]
 )
+
+for _key in FIELD_ENCRYPTION_KEYS:
+    try:
+        Fernet(_key.encode())
+    except ValueError:
+        raise ImproperlyConfigured(
+            "TAIRYO_FIELD_ENCRYPTION_KEYS: every key must be 32 url-safe base64-encoded bytes; "
+            "make one with: python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())'"
+        ) from None
 
 ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS", default=None if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"]
@@ -217,6 +228,9 @@ if EMAIL_PROVIDER == "mailgun":
     }
 elif EMAIL_PROVIDER == "sendgrid":
     EMAIL_BACKEND = "anymail.backends.sendgrid.EmailBackend"
+    # anymail still ships SendGrid but no longer tests it (anymail#432), and says so in W003;
+    # choosing SendGrid here is deliberate, and our mail simulator tests its wire format.
+    SILENCED_SYSTEM_CHECKS = ["anymail.W003"]
     ANYMAIL |= {
         "SENDGRID_API_KEY": env.secret("SENDGRID_API_KEY"),
         "SENDGRID_API_URL": env.url(

@@ -75,7 +75,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if not settings.DEBUG and not options["force"]:
+        if settings.PRODUCTION and not options["force"]:
             raise CommandError(
                 "Refusing to seed demo users with known passwords in production mode "
                 "(DJANGO_DEBUG=false); pass --force if this really is a demo."

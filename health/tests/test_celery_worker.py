@@ -1,0 +1,82 @@
+"""A real Celery worker takes a task from real Redis and writes to real PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from health.models import Heartbeat
+from health.tasks import canary
+from portal.celery import app
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def worker(transactional_db: None) -> Iterator[subprocess.Popen[bytes]]:
+    db = connection.settings_dict
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="portal.settings_test",
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        REDIS_URL=settings.REDIS_URL,
+    )
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "portal",
+            "worker",
+            "--pool=solo",
+            "--queues=default",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel=WARNING",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    yield process
+    process.terminate()
+    process.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_task_round_trips_through_redis_and_a_real_worker(
+    worker: subprocess.Popen[bytes],
+) -> None:
+    canary.delay()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not Heartbeat.objects.filter(name="canary").exists():
+        assert worker.poll() is None, "the worker exited"
+        time.sleep(0.2)
+    beat = Heartbeat.objects.get(name="canary")
+    assert beat.count >= 1
+
+
+def test_tasks_are_routed_to_their_queues() -> None:
+    route = app.amqp.router.route
+    assert route({}, "alerts.tasks.process_receipt")["queue"].name == "intake"
+    assert route({}, "notifications.tasks.send_notification")["queue"].name == "notify"
+    assert route({}, "orgs.tasks.sync_organization")["queue"].name == "sync"
+    assert route({}, "health.tasks.canary")["queue"].name == "default"
+
+
+def test_reliability_settings_are_in_force() -> None:
+    conf = app.conf
+    assert conf.task_acks_late is True
+    assert conf.task_reject_on_worker_lost is True
+    assert conf.worker_prefetch_multiplier == 1
+    assert conf.broker_transport_options["visibility_timeout"] > conf.task_time_limit
+    assert conf.task_soft_time_limit < conf.task_time_limit
+    assert "canary" in conf.beat_schedule
