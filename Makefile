@@ -1,0 +1,54 @@
+# Tairyo's everyday commands. `make help` lists them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+# The demo: SQLite, tasks in-process, mail printed to the console. No server needed.
+DEMO_ENV := DJANGO_DEBUG=true DATABASE_URL=sqlite:///var/demo.sqlite3 \
+	CELERY_TASK_ALWAYS_EAGER=true TAIRYO_EMAIL_PROVIDER=console TAIRYO_ENV_FILE=/dev/null
+
+.PHONY: help demo test test-fast lint format typecheck services compose-check clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(INSTALLED): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(INSTALLED)
+
+demo: $(INSTALLED)  ## Serve the portal with demo data on http://127.0.0.1:8000 (SQLite, no servers)
+	mkdir -p var
+	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput -v 0
+	$(DEMO_ENV) $(BIN)/python manage.py seed_demo
+	$(DEMO_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+test: $(INSTALLED) services lint  ## Lint, then the whole test suite on PostgreSQL and Redis
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+test-fast: $(INSTALLED) services  ## The suite without the slow (real-worker, browser, fault) tests
+	$(BIN)/pytest -n 2 -m "not slow" $(PYTEST_ARGS)
+
+lint: $(INSTALLED)  ## ruff lint and format check, migrations check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	TAIRYO_ENV_FILE=/dev/null $(BIN)/python manage.py makemigrations --check --dry-run -v 0
+
+format: $(INSTALLED)  ## Fix what ruff can fix
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: $(INSTALLED)  ## mypy --strict with the Django and DRF plugins
+	$(BIN)/mypy .
+
+services:  ## Start PostgreSQL and Redis if they are installed but down
+	@scripts/ensure-services
+
+compose-check:  ## Validate docker-compose.yml with the variables of .env.example
+	docker-compose --env-file .env.example -f docker-compose.yml config -q
+
+clean:  ## Remove the virtualenv and local databases
+	rm -rf $(VENV) var/*.sqlite3 staticfiles
