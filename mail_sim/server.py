@@ -140,7 +140,8 @@ class ServerHandle:
         self.url = f"http://{host}:{self.port}"
         self._thread = threading.Thread(
             target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
+            # stop() waits up to one poll interval, and tests start a server per test.
+            kwargs={"poll_interval": 0.01},
             name=f"mail-sim-{self.port}",
             daemon=True,
         )

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import requests
 
 from mail_sim.multipart import FormError, parse_form, parse_header
 
 
-def encode(data: object, files: object = None) -> tuple[str, bytes]:
+def encode(data: Any, files: Any = None) -> tuple[str, bytes]:
     prepared = requests.Request("POST", "http://127.0.0.1/", data=data, files=files).prepare()
     body = prepared.body
     assert isinstance(body, bytes | str)
-    return prepared.headers["Content-Type"], body if isinstance(body, bytes) else body.encode()
+    return str(prepared.headers["Content-Type"]), body if isinstance(body, bytes) else body.encode()
 
 
 def test_urlencoded_keeps_repeated_fields_in_order() -> None:
