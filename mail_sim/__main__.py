@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from mail_sim.simulator import DEFAULT_MAILGUN_API_KEY, DEFAULT_SENDGRID_API_KEY, MailSimulator
 from mail_sim.store import ReceivedMessage
-from mail_sim.tracking import EventDelivery
+from mail_sim.tracking import EventDelivery, TrackingConfig
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -56,7 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--mailgun-signing-key", help="default: the Mailgun API key")
     parser.add_argument("--webhook-secret", help="anymail WEBHOOK_SECRET, user:pass")
     parser.add_argument("--bounce-pattern", help="e.g. '*@bounce.invalid'")
-    parser.add_argument("--event-delay", type=float, default=0.5, help="seconds before events")
+    parser.add_argument(
+        "--event-delay", type=float, default=TrackingConfig.delay, help="seconds before events"
+    )
     parser.add_argument("--quiet", action="store_true", help="print nothing per message")
     parser.add_argument("--verbose", action="store_true", help="log every HTTP request")
     return parser

@@ -137,10 +137,10 @@ class MailSimulator:
         basic_auth: str | None = None,
         bounce_pattern: str | None = None,
         auto: bool = True,
-        delay: float = 0.1,
-        timeout: float = 10.0,
-        retries: int = 0,
-        retry_delay: float = 0.5,
+        delay: float = TrackingConfig.delay,
+        timeout: float = TrackingConfig.timeout,
+        retries: int = TrackingConfig.retries,
+        retry_delay: float = TrackingConfig.retry_delay,
     ) -> None:
         """Post delivery events to anymail's tracking webhook(s).
 
