@@ -6,10 +6,10 @@ INSTALLED := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 # The demo: SQLite, tasks in-process, mail printed to the console. No server needed.
-DEMO_ENV := DJANGO_DEBUG=true DATABASE_URL=sqlite:///var/demo.sqlite3 \
+DEMO_ENV := DJANGO_DEBUG=true DATABASE_URL=sqlite:///$(CURDIR)/var/demo.sqlite3 \
 	CELERY_TASK_ALWAYS_EAGER=true TAIRYO_EMAIL_PROVIDER=console TAIRYO_ENV_FILE=/dev/null
 
-.PHONY: help demo test test-fast lint format typecheck services compose-check clean
+.PHONY: messages help demo test test-fast lint format typecheck services compose-check clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -52,3 +52,7 @@ compose-check:  ## Validate docker-compose.yml with the variables of .env.exampl
 
 clean:  ## Remove the virtualenv and local databases
 	rm -rf $(VENV) var/*.sqlite3 staticfiles
+
+messages: $(INSTALLED)  ## Update the Japanese catalogue from the code, then compile it
+	$(BIN)/python manage.py makemessages -l ja --no-obsolete --ignore=.venv --ignore=mackerel_sim --ignore=mail_sim --ignore=test-artifacts
+	$(BIN)/python manage.py compilemessages -l ja --ignore=.venv

@@ -8,7 +8,10 @@ Staff: ``sales_user``, ``support_user`` and ``superuser``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -100,3 +103,42 @@ def login(db: None) -> Callable[[User], Client]:
         return client
 
     return _login
+
+
+# --- Browser tests: Debian's chromium driven by Playwright -------------------------------------
+ARTIFACTS = Path(__file__).resolve().parent / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[object]:
+    """One headless Chromium for the session (the system's, never a downloaded one)."""
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium") or "/usr/bin/chromium"
+    # Playwright's sync API runs an event loop in this thread; Django's test database access
+    # from the same thread is still synchronous and safe.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium: object, request: pytest.FixtureRequest) -> Iterator[object]:
+    """A fresh browser page; its last screenshot is kept in test-artifacts/ for a person to see."""
+    context = chromium.new_context(locale="ja-JP", timezone_id="Asia/Tokyo")  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
