@@ -85,7 +85,7 @@ class TrackingConfig:
     # Providers report delivery after answering the send call; a short delay keeps
     # that order. Set 0 to test an event racing the send's own bookkeeping.
     delay: float = 0.1
-    timeout: float = 10.0  # Mailgun gives up on a webhook after about 10 s
+    timeout: float = 10.0  # providers give up on a slow webhook after some seconds, then retry
     retries: int = 0
     retry_delay: float = 0.5
 
