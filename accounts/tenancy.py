@@ -58,5 +58,5 @@ def get_visible_or_404(
     """
     try:
         return queryset.visible_to(user).get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, models.ObjectDoesNotExist):
+    except (models.ObjectDoesNotExist, ValueError):
         raise Http404 from None

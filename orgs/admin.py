@@ -7,6 +7,9 @@ from django.utils.translation import gettext_lazy as _
 from orgs.forms import OrganizationAdminForm
 from orgs.models import Organization
 
+# The shape django-stubs gives ModelAdmin.get_fields.
+AdminFields = list[str | list[str] | tuple[str, ...] | tuple[()]]
+
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin[Organization]):
@@ -21,8 +24,8 @@ class OrganizationAdmin(admin.ModelAdmin[Organization]):
     def api_key_hint(self, org: Organization) -> str:
         return org.api_key_masked or "—"
 
-    def get_fields(self, request: HttpRequest, obj: Organization | None = None) -> list[str]:
-        fields = ["customer", "name", "display_name", "memo", "is_active"]
+    def get_fields(self, request: HttpRequest, obj: Organization | None = None) -> AdminFields:
+        fields: AdminFields = ["customer", "name", "display_name", "memo", "is_active"]
         # Only superusers manage secrets; sales see that a key is set, not how to change it.
         if request.user.is_superuser:
             fields += ["new_api_key", "clear_api_key"]

@@ -28,7 +28,7 @@ class StrictEnv:
     def is_set(self, name: str) -> bool:
         return bool(os.environ.get(name, "").strip())
 
-    def str(self, name: str, default: str | None = None) -> str:
+    def string(self, name: str, default: str | None = None) -> str:
         value = os.environ.get(name, "").strip()
         if value:
             return value
@@ -44,9 +44,9 @@ class StrictEnv:
                 return Path(path).read_text(encoding="utf-8").strip()
             except OSError as exc:
                 raise ImproperlyConfigured(f"{name}_FILE: cannot read {path}: {exc}") from exc
-        return self.str(name, default)
+        return self.string(name, default)
 
-    def bool(self, name: str, default: bool) -> bool:
+    def boolean(self, name: str, default: bool) -> bool:
         value = os.environ.get(name, "").strip().lower()
         if not value:
             return default
@@ -59,7 +59,7 @@ class StrictEnv:
             f"{', '.join(sorted(TRUE_WORDS | FALSE_WORDS))}"
         )
 
-    def int(self, name: str, default: int, minimum: int | None = None) -> int:
+    def integer(self, name: str, default: int, minimum: int | None = None) -> int:
         value = os.environ.get(name, "").strip()
         if not value:
             return default
@@ -71,7 +71,7 @@ class StrictEnv:
             raise ImproperlyConfigured(f"{name}={number} must be at least {minimum}")
         return number
 
-    def list(self, name: str, default: list[str] | None = None) -> list[str]:
+    def csv_list(self, name: str, default: list[str] | None = None) -> list[str]:
         value = os.environ.get(name, "")
         items = [item.strip() for item in value.split(",") if item.strip()]
         if items:
@@ -87,7 +87,7 @@ class StrictEnv:
         return value
 
     def database(self, name: str, default: str | None = None) -> dict[str, Any]:
-        url = self.str(name, default)
+        url = self.string(name, default)
         try:
             config: dict[str, Any] = self._environ.db_url_config(url)
         except Exception as exc:  # django-environ raises several types for a malformed URL
@@ -97,7 +97,7 @@ class StrictEnv:
         return config
 
     def url(self, name: str, default: str | None = None, schemes: tuple[str, ...] = ()) -> str:
-        value = self.str(name, default)
+        value = self.string(name, default)
         scheme, sep, rest = value.partition("://")
         if not sep or not rest or (schemes and scheme not in schemes):
             expected = " or ".join(f"{s}://" for s in schemes) or "a URL"

@@ -24,10 +24,10 @@ from portal.environment import StrictEnv, read_env_file
 django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-read_env_file(Path(StrictEnv().str("TAIRYO_ENV_FILE", str(BASE_DIR / ".env"))))
+read_env_file(Path(StrictEnv().string("TAIRYO_ENV_FILE", str(BASE_DIR / ".env"))))
 env = StrictEnv()
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+DEBUG = env.boolean("DJANGO_DEBUG", default=True)
 PRODUCTION = not DEBUG
 
 # --- Secrets: required in production, harmless throw-away values in development -------------
@@ -37,7 +37,7 @@ if PRODUCTION and (SECRET_KEY == _DEV_SECRET or len(SECRET_KEY) < 50):
     raise ImproperlyConfigured(
         "DJANGO_SECRET_KEY must be a random string of at least 50 characters"
     )
-SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
+SECRET_KEY_FALLBACKS = env.csv_list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 
 
 def _dev_fernet_key() -> str:
@@ -46,7 +46,7 @@ def _dev_fernet_key() -> str:
 
 # Keys that encrypt Mackerel API keys at rest: the first encrypts, all of them decrypt, so a new
 # key is rotated in by putting it first and running `manage.py rotate_encryption_keys`.
-FIELD_ENCRYPTION_KEYS = env.list(
+FIELD_ENCRYPTION_KEYS = env.csv_list(
     "TAIRYO_FIELD_ENCRYPTION_KEYS", default=None if PRODUCTION else [_dev_fernet_key()]
 )
 
@@ -60,10 +60,10 @@ for _key in FIELD_ENCRYPTION_KEYS:
             "print(Fernet.generate_key().decode())'"
         ) from None
 
-ALLOWED_HOSTS = env.list(
+ALLOWED_HOSTS = env.csv_list(
     "DJANGO_ALLOWED_HOSTS", default=None if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"]
 )
-CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_TRUSTED_ORIGINS = env.csv_list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 # The public address of the portal, used in mails ("see the case at ...") and webhook URLs.
 PORTAL_BASE_URL = env.url(
     "TAIRYO_BASE_URL", None if PRODUCTION else "http://127.0.0.1:8000", schemes=("http", "https")
@@ -124,7 +124,7 @@ DATABASES = {
         "DATABASE_URL", None if PRODUCTION else f"sqlite:///{BASE_DIR / 'var' / 'tairyo.sqlite3'}"
     )
 }
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
+DATABASES["default"]["CONN_MAX_AGE"] = env.integer("DATABASE_CONN_MAX_AGE", 60, minimum=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -134,7 +134,7 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "orgs:organization_list"
 LOGOUT_REDIRECT_URL = "accounts:login"
-SESSION_COOKIE_AGE = env.int("TAIRYO_SESSION_SECONDS", 8 * 3600, minimum=300)
+SESSION_COOKIE_AGE = env.integer("TAIRYO_SESSION_SECONDS", 8 * 3600, minimum=300)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -169,7 +169,7 @@ STORAGES = {
 # lost message left behind (design.md invariant 1).
 REDIS_URL = env.url("REDIS_URL", "redis://127.0.0.1:6379/0", schemes=("redis", "rediss"))
 CELERY_BROKER_URL = REDIS_URL
-CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TASK_ALWAYS_EAGER = env.boolean("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
@@ -183,17 +183,17 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = 15.0
-CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", 120, minimum=1)
+CELERY_TASK_SOFT_TIME_LIMIT = env.integer("CELERY_TASK_SOFT_TIME_LIMIT", 120, minimum=1)
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 30
 # A message not acknowledged within this time is handed to another worker. It must exceed the
 # longest task, and countdowns stay far below it (long waits live in the database, not in Redis).
-CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", 900, minimum=60)
+CELERY_VISIBILITY_TIMEOUT = env.integer("CELERY_VISIBILITY_TIMEOUT", 900, minimum=60)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 3, "interval_start": 0, "interval_step": 0.2}
 # Celery's Django fix-up closes the database connection around every task unless this is set;
 # reusing connections more than doubles task throughput (reliability.md 6.2).
-CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", 1000, minimum=0)
+CELERY_DB_REUSE_MAX = env.integer("CELERY_DB_REUSE_MAX", 1000, minimum=0)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = [Queue(name) for name in ("default", "intake", "notify", "sync")]
 # One place says which queue each task runs on; a worker per queue keeps a slow mail provider
@@ -209,7 +209,7 @@ CELERY_TASK_ROUTES = {
 EMAIL_PROVIDER = env.choice(
     "TAIRYO_EMAIL_PROVIDER", ("mailgun", "sendgrid", "console"), "console" if DEBUG else "mailgun"
 )
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "Tairyo <noreply@tairyo.invalid>")
+DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", "Tairyo <noreply@tairyo.invalid>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ANYMAIL: dict[str, object] = {
     # Delivery events from the provider arrive at /anymail/<provider>/tracking/ with these
@@ -220,7 +220,7 @@ if EMAIL_PROVIDER == "mailgun":
     EMAIL_BACKEND = "anymail.backends.mailgun.EmailBackend"
     ANYMAIL |= {
         "MAILGUN_API_KEY": env.secret("MAILGUN_API_KEY"),
-        "MAILGUN_SENDER_DOMAIN": env.str("MAILGUN_SENDER_DOMAIN"),
+        "MAILGUN_SENDER_DOMAIN": env.string("MAILGUN_SENDER_DOMAIN"),
         "MAILGUN_API_URL": env.url(
             "MAILGUN_API_URL", "https://api.mailgun.net/v3", schemes=("http", "https")
         ),
@@ -240,7 +240,7 @@ elif EMAIL_PROVIDER == "sendgrid":
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 ANYMAIL = {key: value for key, value in ANYMAIL.items() if value not in (None, "")}
-EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", 15, minimum=1)
+EMAIL_TIMEOUT = env.integer("EMAIL_TIMEOUT", 15, minimum=1)
 ANYMAIL["REQUESTS_TIMEOUT"] = (3.05, EMAIL_TIMEOUT)
 
 # --- Mackerel ---------------------------------------------------------------------------------
@@ -257,12 +257,12 @@ SECURE_REFERRER_POLICY = "same-origin"
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
-    SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", 31536000, minimum=0)
+    SECURE_SSL_REDIRECT = env.boolean("DJANGO_SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.integer("DJANGO_HSTS_SECONDS", 31536000, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     # Behind a TLS-terminating proxy (the usual deployment) the proxy says the scheme.
-    if env.bool("DJANGO_BEHIND_TLS_PROXY", default=True):
+    if env.boolean("DJANGO_BEHIND_TLS_PROXY", default=True):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     # /healthz is probed over plain HTTP inside the deployment.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
@@ -273,9 +273,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("TAIRYO_LOG_LEVEL", "INFO").upper()},
+    "root": {"handlers": ["console"], "level": env.string("TAIRYO_LOG_LEVEL", "INFO").upper()},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
 # Session lifetimes etc. that other modules may want as timedeltas.
-WEBHOOK_TOKEN_GRACE = timedelta(hours=env.int("TAIRYO_WEBHOOK_TOKEN_GRACE_HOURS", 24, minimum=0))
+WEBHOOK_TOKEN_GRACE = timedelta(
+    hours=env.integer("TAIRYO_WEBHOOK_TOKEN_GRACE_HOURS", 24, minimum=0)
+)
