@@ -674,16 +674,14 @@ class MackerelClient:
         while True:
             attempt += 1
             retries_left = attempt <= self.max_retries
-            try:
-                response = self._http.request(
-                    method, path, params=params, content=content, headers=headers
-                )
-            except httpx.TransportError as exc:
-                if retries_left and retryable_exception(exc, idempotent=idempotent):
-                    self._pause(method, path, attempt, type(exc).__name__, None)
+            response = self._attempt(method, path, params, content, headers)
+            if isinstance(response, httpx.TransportError):
+                if retries_left and retryable_exception(response, idempotent=idempotent):
+                    self._pause(method, path, attempt, type(response).__name__, None)
                     continue
-                # "from None": the httpx exception holds the request, headers and key included.
-                raise self._unreachable(method, path, exc, attempt) from None
+                # Raised outside the except block on purpose: the httpx exception holds the
+                # request, X-Api-Key header included, and must not ride along as __context__.
+                raise self._unreachable(method, path, response, attempt)
             if response.is_success:
                 return response
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
@@ -695,6 +693,19 @@ class MackerelClient:
                 self._pause(method, path, attempt, str(response.status_code), retry_after)
                 continue
             raise self._status_error(method, path, response, retry_after)
+
+    def _attempt(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        content: bytes | None,
+        headers: Mapping[str, str] | None,
+    ) -> httpx.Response | httpx.TransportError:
+        try:
+            return self._http.request(method, path, params=params, content=content, headers=headers)
+        except httpx.TransportError as exc:
+            return exc
 
     def _pause(
         self, method: str, path: str, attempt: int, cause: str, retry_after: float | None

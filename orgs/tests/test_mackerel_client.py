@@ -8,17 +8,29 @@ Mackerel simulator, method by method, with no mocks.
 from __future__ import annotations
 
 import ast
+import http.client
+import itertools
 import pickle
 import random
+import socket
+import threading
+import time
 import traceback
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
+from mackerel_sim import OrgKeys, ServerHandle, Simulator
 from orgs.mackerel import (
+    HOST_STATUSES,
     Alert,
+    AlertPage,
     AuthenticationError,
     CheckReport,
     Downtime,
@@ -28,10 +40,16 @@ from orgs.mackerel import (
     HostMetricValue,
     MackerelClient,
     MackerelError,
+    MetricPoint,
     Monitor,
+    NotFoundError,
     Organization,
+    PermissionDeniedError,
     RateLimitedError,
     RequestTimeoutError,
+    Role,
+    ServerError,
+    Service,
     ServiceMetricValue,
     UnreachableError,
     ValidationError,
@@ -65,8 +83,6 @@ def _no_proxy_from_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def closed_port() -> int:
     """A loopback port nothing listens on (bound, then released)."""
-    import socket
-
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -74,10 +90,11 @@ def closed_port() -> int:
 
 def pickled_and_back(error: BaseException) -> BaseException:
     """What a Celery result backend does to an exception."""
-    return pickle.loads(pickle.dumps(error))  # noqa: S301 - our own bytes, never untrusted input
+    copy: BaseException = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own bytes
+    return copy
 
 
-def assert_no_key(error: BaseException) -> None:
+def assert_no_key(error: BaseException, key: str = SECRET_KEY) -> None:
     """The key appears nowhere a log, a traceback, Celery or Sentry could take it from."""
     texts = [
         str(error),
@@ -87,10 +104,10 @@ def assert_no_key(error: BaseException) -> None:
         repr(pickled_and_back(error).__dict__),
     ]
     for text in texts:
-        assert SECRET_KEY not in text
+        assert key not in text
     # A chained httpx exception would keep the request, and so the X-Api-Key header, reachable.
     assert error.__cause__ is None
-    assert error.__suppress_context__
+    assert not isinstance(error.__context__, httpx.HTTPError)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -448,9 +465,7 @@ def test_documented_limits_are_checked_before_sending() -> None:
     assert str(error) == "Mackerel organization 'acme-prod': POST /p not sent: x"
 
 
-def test_timeouts_are_distinguished(monkeypatch: pytest.MonkeyPatch) -> None:
-    import socket
-
+def test_timeouts_are_distinguished() -> None:
     # A listener that accepts (via the backlog) but never answers: the read times out.
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
@@ -471,3 +486,729 @@ def test_timeouts_are_distinguished(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "ReadTimeout" in str(caught.value)
     assert "after 2 attempts" in str(caught.value)
     assert_no_key(caught.value)
+
+
+# ================================================================================================
+# Contract tests: the client over real HTTP against the Mackerel simulator
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[Simulator]:
+    simulator = Simulator(seed=1)
+    yield simulator
+    simulator.close()
+
+
+@pytest.fixture(scope="module")
+def server(sim: Simulator) -> Iterator[ServerHandle]:
+    with sim.serve(host="127.0.0.1", port=0) as handle:
+        yield handle
+
+
+_org_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def org(sim: Simulator) -> OrgKeys:
+    """A fresh organization per test, so tests never see each other's hosts or alerts."""
+    number = next(_org_numbers)
+    return sim.add_organization(f"acme-prod-{number}", rw_key=f"{SECRET_KEY}-rw-{number}")
+
+
+ClientFactory = Callable[..., MackerelClient]
+
+
+@pytest.fixture
+def make_client(server: ServerHandle, org: OrgKeys) -> Iterator[ClientFactory]:
+    """Clients for the test's organization with fast retries; all closed afterwards."""
+    made: list[MackerelClient] = []
+
+    def make(key: str | None = None, **options: Any) -> MackerelClient:
+        settings: dict[str, Any] = {"timeout": 5.0, "backoff": 0.01, "max_backoff": 0.05}
+        settings.update(options)
+        client = MackerelClient(
+            org.rw_key if key is None else key,
+            organization=org.name,
+            base_url=server.url,
+            **settings,
+        )
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        client.close()
+
+
+@pytest.fixture
+def client(make_client: ClientFactory) -> MackerelClient:
+    return make_client()
+
+
+def api_requests(sim: Simulator, org: OrgKeys, method: str, path: str) -> list[dict[str, Any]]:
+    """The requests the simulator answered for this organization on one endpoint."""
+    return [r for r in sim.requests(org.name) if r["method"] == method and r["path"] == path]
+
+
+def sim_now(sim: Simulator) -> datetime:
+    return datetime.fromtimestamp(int(sim.now()), tz=UTC)
+
+
+@pytest.fixture
+def inventory(sim: Simulator, org: OrgKeys) -> dict[str, str]:
+    """Two services, three roles and four hosts in every status the list filter knows."""
+    sim.add_service(org.name, "web")
+    sim.add_service(org.name, "db")
+    sim.add_role(org.name, "web", "app")
+    sim.add_role(org.name, "web", "lb")
+    sim.add_role(org.name, "db", "primary")
+    return {
+        "vm1": sim.add_host(
+            org.name,
+            name="vm1",
+            roles={"web": ["app"]},
+            memo="first",
+            custom_identifier="vm1-ci",
+            interfaces=[{"name": "eth0", "ipAddress": "192.0.2.10"}],
+            status="working",
+        ),
+        "vm2": sim.add_host(org.name, name="vm2", roles={"web": ["lb"]}, status="standby"),
+        "vm3": sim.add_host(org.name, name="vm3", roles={"db": ["primary"]}, status="maintenance"),
+        "vm4": sim.add_host(org.name, name="vm4", roles={"web": ["app"]}, status="poweroff"),
+    }
+
+
+def test_organization(client: MackerelClient, org: OrgKeys) -> None:
+    assert client.get_organization() == Organization(name=org.name, display_name=None)
+
+
+def test_list_hosts_with_every_filter(client: MackerelClient, inventory: dict[str, str]) -> None:
+    def names(**filters: Any) -> list[str]:
+        return sorted(host.name for host in client.list_hosts(**filters))
+
+    assert names() == ["vm1", "vm2"]  # Mackerel's default: working and standby only
+    assert names(statuses=HOST_STATUSES) == ["vm1", "vm2", "vm3", "vm4"]
+    assert names(statuses="maintenance") == ["vm3"]
+    assert names(statuses=["working", "poweroff"]) == ["vm1", "vm4"]
+    assert names(service="web") == ["vm1", "vm2"]
+    assert names(service="web", roles="app") == ["vm1"]
+    assert names(service="web", roles=["app", "lb"], statuses=HOST_STATUSES) == [
+        "vm1",
+        "vm2",
+        "vm4",
+    ]
+    assert names(service="db", statuses=HOST_STATUSES) == ["vm3"]
+    assert names(name="vm2") == ["vm2"]
+    assert names(custom_identifier="vm1-ci") == ["vm1"]
+    assert names(service="nope") == []
+
+
+def test_host_is_typed(client: MackerelClient, inventory: dict[str, str]) -> None:
+    host = client.get_host(inventory["vm1"])
+    assert isinstance(host, Host)
+    assert host.id == inventory["vm1"]
+    assert (host.name, host.status, host.memo, host.custom_identifier) == (
+        "vm1",
+        "working",
+        "first",
+        "vm1-ci",
+    )
+    assert host.roles == {"web": ["app"]}
+    assert host.role_fullnames == ["web:app"]
+    assert host.ip_addresses == ["192.0.2.10"]
+    assert host.created_at.tzinfo is not None
+    assert abs(host.created_at.timestamp() - time.time()) < 3600
+    assert host.is_retired is False
+    assert client.get_host_by_custom_identifier("vm1-ci").id == inventory["vm1"]
+    assert client.get_host_by_custom_identifier("VM1-CI", case_insensitive=True).name == "vm1"
+
+
+def test_create_and_update_host(client: MackerelClient, sim: Simulator, org: OrgKeys) -> None:
+    sim.add_service(org.name, "web")
+    host_id = client.create_host(
+        name="batch01.example.internal",
+        display_name="batch01",
+        custom_identifier="batch01-prod",
+        memo="nightly jobs",
+        meta={"agent-version": "0.84.0"},
+        interfaces=[
+            {"name": "eth0", "ipv4Addresses": ["10.0.0.12"], "macAddress": "02:00:00:00:00:01"}
+        ],
+        role_fullnames=["web:worker", "Billing:cron"],  # unknown ones are auto-created
+    )
+    created = client.get_host(host_id)
+    assert created.display_name == "batch01"
+    assert created.custom_identifier == "batch01-prod"
+    assert created.memo == "nightly jobs"
+    assert created.meta == {"agent-version": "0.84.0"}
+    assert created.interfaces[0].ip_addresses == ["10.0.0.12"]
+    assert created.interfaces[0].mac_address == "02:00:00:00:00:01"
+    assert sorted(created.role_fullnames) == ["Billing:cron", "web:worker"]
+    assert "Billing" in {service.name for service in client.list_services()}
+
+    assert client.update_host(host_id, name="batch01.example.internal", memo="moved") == host_id
+    updated = client.get_host(host_id)
+    assert updated.memo == "moved"
+    assert sorted(updated.role_fullnames) == ["Billing:cron", "web:worker"]  # PUT keeps roles
+
+
+def test_host_status_and_roles(client: MackerelClient, inventory: dict[str, str]) -> None:
+    client.update_host_status(inventory["vm1"], "maintenance")
+    assert client.get_host(inventory["vm1"]).status == "maintenance"
+
+    client.bulk_update_host_statuses([inventory["vm1"], inventory["vm2"]], "poweroff")
+    assert {client.get_host(inventory[n]).status for n in ("vm1", "vm2")} == {"poweroff"}
+
+    client.update_host_role_fullnames(inventory["vm1"], ["db:primary", "web: lb"])
+    assert client.get_host(inventory["vm1"]).roles == {"db": ["primary"], "web": ["lb"]}
+    client.update_host_role_fullnames(inventory["vm1"], [])
+    assert client.get_host(inventory["vm1"]).roles == {}
+
+
+def test_retire_and_bulk_retire(client: MackerelClient, inventory: dict[str, str]) -> None:
+    client.retire_host(inventory["vm1"])
+    retired = client.get_host(inventory["vm1"])
+    assert retired.is_retired
+    assert retired.retired_at is not None
+    assert retired.retired_at.tzinfo is not None
+
+    client.bulk_retire_hosts([inventory["vm2"], inventory["vm3"]])
+    assert client.get_host(inventory["vm3"]).is_retired
+    assert [h.name for h in client.list_hosts(statuses=HOST_STATUSES)] == ["vm4"]
+
+    with pytest.raises(NotFoundError):
+        client.bulk_retire_hosts([inventory["vm4"], "noSuchHost1"])
+    client.bulk_retire_hosts([])  # nothing to do, nothing sent
+
+
+def test_bulk_operations_refuse_more_than_30_ids_client_side(
+    client: MackerelClient, sim: Simulator, org: OrgKeys
+) -> None:
+    ids = [sim.add_host(org.name, name=f"vm{i:02}") for i in range(31)]
+    with pytest.raises(ValidationError, match="at most 30"):
+        client.bulk_retire_hosts(ids)
+    assert api_requests(sim, org, "POST", "/api/v0/hosts/bulk-retire") == []
+    client.bulk_retire_hosts(ids[:30])
+    assert [h.name for h in client.list_hosts()] == ["vm30"]
+
+
+def test_services_and_roles(client: MackerelClient) -> None:
+    created = client.create_service("Billing", memo="invoices")
+    assert created == Service(name="Billing", memo="invoices", roles=[])
+    assert client.create_role("Billing", "cron", memo="batch") == Role(
+        service="Billing", name="cron", memo="batch"
+    )
+    client.create_role("Billing", "api")
+    assert [s.roles for s in client.list_services() if s.name == "Billing"] == [["api", "cron"]]
+    assert [r.fullname for r in client.list_roles("Billing")] == ["Billing:api", "Billing:cron"]
+
+    assert client.delete_role("Billing", "api").name == "api"
+    assert [r.name for r in client.list_roles("Billing")] == ["cron"]
+    assert client.delete_service("Billing").name == "Billing"
+    assert "Billing" not in {s.name for s in client.list_services()}
+    with pytest.raises(NotFoundError):
+        client.list_roles("Billing")
+
+
+def test_invalid_names_are_rejected_with_mackerels_message(
+    client: MackerelClient, sim: Simulator, org: OrgKeys
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        client.create_service("-bad name")
+    error = caught.value
+    assert error.status_code == 400
+    assert (error.method, error.path) == ("POST", "/api/v0/services")
+    assert error.detail  # Mackerel's own message, not a generic one
+    assert str(error).startswith(
+        f"Mackerel organization {org.name!r}: POST /api/v0/services answered 400: "
+    )
+    # A 400 is never retried.
+    assert len(api_requests(sim, org, "POST", "/api/v0/services")) == 1
+    assert_no_key(error, org.rw_key)
+
+
+def test_host_and_service_metrics(
+    client: MackerelClient, sim: Simulator, org: OrgKeys, inventory: dict[str, str]
+) -> None:
+    now = sim_now(sim)
+    vm1, vm2 = inventory["vm1"], inventory["vm2"]
+    client.post_host_metrics(
+        [
+            HostMetricValue(vm1, "custom.backup.duration", now - timedelta(minutes=2), 40.0),
+            HostMetricValue(vm1, "custom.backup.duration", now - timedelta(minutes=1), 42.5),
+            HostMetricValue(vm2, "custom.backup.duration", now - timedelta(minutes=1), 7),
+        ]
+    )
+    points = client.get_host_metrics(
+        vm1, "custom.backup.duration", start=now - timedelta(minutes=5), end=now
+    )
+    assert points == [
+        MetricPoint(time=now - timedelta(minutes=2), value=40.0),
+        MetricPoint(time=now - timedelta(minutes=1), value=42.5),
+    ]
+    assert "custom.backup.duration" in client.list_host_metric_names(vm1)
+    latest = client.get_latest_host_metrics([vm1, vm2], ["custom.backup.duration"])
+    assert latest[vm1]["custom.backup.duration"].value == 42.5
+    assert latest[vm2]["custom.backup.duration"] == MetricPoint(now - timedelta(minutes=1), 7.0)
+
+    client.post_service_metrics(
+        "web", [ServiceMetricValue("cron.backup.last_success", now - timedelta(seconds=30), 1)]
+    )
+    service_points = client.get_service_metrics(
+        "web", "cron.backup.last_success", start=now - timedelta(minutes=5), end=now
+    )
+    assert service_points == [MetricPoint(now - timedelta(seconds=30), 1.0)]
+    assert client.list_service_metric_names("web") == ["cron.backup.last_success"]
+    client.post_host_metrics([])  # nothing to do, nothing sent
+    assert len(api_requests(sim, org, "POST", "/api/v0/tsdb")) == 1
+
+
+DISK_MONITOR: dict[str, Any] = {
+    "type": "host",
+    "name": "disk usage",
+    "memo": "page the DB team",
+    "metric": "disk%",
+    "operator": ">",
+    "warning": 80,
+    "critical": 90,
+    "duration": 3,
+    "maxCheckAttempts": 2,
+    "notificationInterval": 60,
+    "scopes": ["web"],
+    "excludeScopes": ["web:lb"],
+    "isMute": False,
+}
+
+
+def test_monitors(client: MackerelClient, inventory: dict[str, str]) -> None:
+    assert [m.type for m in client.list_monitors()] == ["connectivity"]  # a new org's default
+
+    created = client.create_monitor(DISK_MONITOR)
+    assert isinstance(created, Monitor)
+    assert (created.type, created.name, created.memo) == ("host", "disk usage", "page the DB team")
+    assert created.notification_interval == 60
+    assert created.definition["metric"] == "disk%"
+    assert created.definition["warning"] == 80
+    assert client.get_monitor(created.id) == created
+    assert created.id in {m.id for m in client.list_monitors()}
+
+    changed = {**created.as_request_body(), "name": "disk usage (web)", "critical": 95}
+    updated = client.update_monitor(created.id, changed)
+    assert (updated.id, updated.name, updated.definition["critical"]) == (
+        created.id,
+        "disk usage (web)",
+        95,
+    )
+    assert client.get_monitor(created.id).name == "disk usage (web)"
+
+    assert client.delete_monitor(created.id).name == "disk usage (web)"
+    with pytest.raises(NotFoundError):
+        client.get_monitor(created.id)
+
+
+def test_invalid_monitor_is_a_validation_error(client: MackerelClient) -> None:
+    with pytest.raises(ValidationError) as caught:
+        client.create_monitor({**DISK_MONITOR, "duration": 11})
+    assert caught.value.status_code == 400
+    assert caught.value.detail
+
+
+def _connectivity_monitor(client: MackerelClient) -> str:
+    return next(m.id for m in client.list_monitors() if m.type == "connectivity")
+
+
+def test_alerts_get_close_memo_and_logs(
+    client: MackerelClient, sim: Simulator, org: OrgKeys, inventory: dict[str, str]
+) -> None:
+    disk = client.create_monitor(DISK_MONITOR)
+    alert_id = sim.open_alert(
+        org.name, disk.id, host_id=inventory["vm1"], status="WARNING", value=85.5
+    )
+
+    page = client.list_alerts()
+    assert isinstance(page, AlertPage)
+    assert page.next_id is None
+    alert = page.alerts[0]
+    assert (alert.id, alert.status, alert.type, alert.monitor_id, alert.host_id) == (
+        alert_id,
+        "warning",
+        "host",
+        disk.id,
+        inventory["vm1"],
+    )
+    assert alert.value == 85.5
+    assert alert.closed_at is None
+    assert alert.opened_at.tzinfo is not None
+    assert abs(alert.opened_at.timestamp() - sim.now()) < 60
+    assert alert.is_open
+    assert client.get_alert(alert_id) == alert
+
+    client.update_alert_memo(alert_id, "looking into it")
+    assert client.get_alert(alert_id).memo == "looking into it"
+
+    closed = client.close_alert(alert_id, "disk cleaned up")
+    assert (closed.status, closed.reason) == ("ok", "disk cleaned up")
+    assert closed.closed_at is not None
+    assert not closed.is_open
+    assert client.list_alerts().alerts == []
+    assert [a.id for a in client.list_alerts(with_closed=True).alerts] == [alert_id]
+
+    logs = list(client.iter_alert_logs(alert_id, limit=1))
+    assert [log.status for log in logs][-1] == "warning"  # newest first; the opening is last
+    assert logs[0].status == "ok"
+    assert len({log.id for log in logs}) == len(logs) >= 2
+    assert all(log.created_at.tzinfo is not None for log in logs)
+
+    with pytest.raises(NotFoundError):
+        client.get_alert("noSuchAlrt1")
+
+
+def _many_closed_alerts(
+    sim: Simulator, org: OrgKeys, host_id: str, monitor_id: str, n: int
+) -> list[str]:
+    """``n`` closed alerts, oldest first, by opening and closing the same check again and again."""
+    ids = []
+    for _ in range(n):
+        alert_id = sim.open_alert(org.name, monitor_id, host_id=host_id)
+        sim.close_alert(org.name, alert_id, reason="recovered", manual=False)
+        ids.append(alert_id)
+    return ids
+
+
+def test_paging_alerts_follows_next_id_without_overlap(
+    client: MackerelClient, sim: Simulator, org: OrgKeys, inventory: dict[str, str]
+) -> None:
+    monitor_id = _connectivity_monitor(client)
+    oldest_first = _many_closed_alerts(sim, org, inventory["vm1"], monitor_id, 250)
+    still_open = sim.open_alert(org.name, monitor_id, host_id=inventory["vm2"])
+
+    first = client.list_alerts(with_closed=True, limit=100)
+    assert len(first.alerts) == 100
+    assert first.next_id is not None
+    second = client.list_alerts(with_closed=True, limit=100, next_id=first.next_id)
+    assert second.alerts[0].id == first.next_id  # the cursor is the next page's first alert
+    assert not {a.id for a in first.alerts} & {a.id for a in second.alerts}
+
+    everything = [alert.id for alert in client.iter_alerts(with_closed=True, limit=100)]
+    assert everything == [still_open, *reversed(oldest_first)]  # newest first, each once
+    assert len(api_requests(sim, org, "GET", "/api/v0/alerts")) == 2 + 3
+
+    open_only = list(client.iter_alerts())
+    assert [a.id for a in open_only] == [still_open]
+
+
+def test_alert_iteration_stops_early_without_fetching_more_pages(
+    client: MackerelClient, sim: Simulator, org: OrgKeys, inventory: dict[str, str]
+) -> None:
+    monitor_id = _connectivity_monitor(client)
+    known = _many_closed_alerts(sim, org, inventory["vm1"], monitor_id, 150)
+    new = _many_closed_alerts(sim, org, inventory["vm1"], monitor_id, 5)
+    already_stored = set(known)
+
+    # Tairyo's reconciliation: walk newest first and stop at the first closed alert it knows.
+    seen = []
+    for alert in client.iter_alerts(with_closed=True, limit=100):
+        if alert.status == "ok" and alert.id in already_stored:
+            break
+        seen.append(alert.id)
+    assert seen == list(reversed(new))
+    assert len(api_requests(sim, org, "GET", "/api/v0/alerts")) == 1
+
+
+def test_check_reports_open_and_close_a_check_alert(
+    client: MackerelClient, sim: Simulator, inventory: dict[str, str]
+) -> None:
+    now = sim_now(sim)
+    report = CheckReport(
+        host_id=inventory["vm1"],
+        name="nightly-backup",
+        status="critical",
+        message="command exited with code: 1",
+        occurred_at=now,
+        notification_interval=60,
+    )
+    client.post_check_reports([report])
+    [alert] = client.list_alerts().alerts
+    assert (alert.type, alert.status, alert.host_id, alert.message) == (
+        "check",
+        "critical",
+        inventory["vm1"],
+        "command exited with code: 1",
+    )
+    statuses = client.list_host_monitored_statuses(inventory["vm1"])
+    assert [(s.monitor_id, s.status) for s in statuses if s.monitor_id == alert.monitor_id] == [
+        (alert.monitor_id, "critical")
+    ]
+
+    recovered = CheckReport(
+        inventory["vm1"], "nightly-backup", "OK", "ok", now + timedelta(seconds=1)
+    )
+    client.post_check_reports([recovered])
+    assert client.list_alerts().alerts == []
+    assert client.get_alert(alert.id).status == "ok"
+
+
+def test_downtimes(client: MackerelClient, inventory: dict[str, str]) -> None:
+    start = datetime.now(tz=UTC).replace(microsecond=0) + timedelta(days=1)
+    spec = DowntimeSpec(
+        name="patch night",
+        memo="kernel updates",
+        start=start,
+        duration=timedelta(hours=2),
+        recurrence=DowntimeRecurrence(type="weekly", interval=1, weekdays=["Sunday"]),
+        service_scopes=["web"],
+    )
+    created = client.create_downtime(spec)
+    assert isinstance(created, Downtime)
+    assert (created.name, created.memo, created.start, created.duration) == (
+        "patch night",
+        "kernel updates",
+        start,
+        timedelta(hours=2),
+    )
+    assert created.recurrence == spec.recurrence
+    assert created.service_scopes == ["web"]
+    assert client.list_downtimes() == [created]
+
+    moved = DowntimeSpec(
+        name="patch night", start=start + timedelta(hours=1), duration=timedelta(minutes=30)
+    )
+    updated = client.update_downtime(created.id, moved)
+    assert (updated.id, updated.start, updated.duration, updated.recurrence) == (
+        created.id,
+        start + timedelta(hours=1),
+        timedelta(minutes=30),
+        None,
+    )
+    assert client.delete_downtime(created.id).id == created.id
+    assert client.list_downtimes() == []
+    with pytest.raises(NotFoundError):
+        client.delete_downtime(created.id)
+
+
+# ------------------------------------------------------------------------------------------------
+# Errors and retries against the simulator
+
+
+def test_unknown_key_is_an_authentication_error(make_client: ClientFactory, org: OrgKeys) -> None:
+    with pytest.raises(AuthenticationError) as caught:
+        make_client(SECRET_KEY).list_hosts()
+    assert str(caught.value) == (
+        f"Mackerel organization {org.name!r}: GET /api/v0/hosts answered 401: "
+        "Authentication failed. Please try with valid Api Key."
+    )
+    assert (caught.value.organization, caught.value.status_code) == (org.name, 401)
+    assert_no_key(caught.value)
+
+
+def test_read_only_key_cannot_write(
+    make_client: ClientFactory, sim: Simulator, org: OrgKeys
+) -> None:
+    read_only = make_client(org.ro_key)
+    assert read_only.list_hosts() == []
+    with pytest.raises(PermissionDeniedError) as caught:
+        read_only.create_service("web")
+    assert caught.value.status_code == 403
+    assert str(caught.value).startswith(
+        f"Mackerel organization {org.name!r}: POST /api/v0/services answered 403: "
+    )
+    assert len(api_requests(sim, org, "POST", "/api/v0/services")) == 1
+    assert_no_key(caught.value, org.ro_key)
+
+
+def test_unknown_host_is_not_found(client: MackerelClient, org: OrgKeys) -> None:
+    with pytest.raises(NotFoundError) as caught:
+        client.get_host("noSuchHost1")
+    assert (caught.value.status_code, caught.value.path) == (404, "/api/v0/hosts/noSuchHost1")
+    assert caught.value.detail
+    assert_no_key(caught.value, org.rw_key)
+
+
+def test_503_is_retried_then_succeeds(
+    client: MackerelClient, sim: Simulator, org: OrgKeys, inventory: dict[str, str]
+) -> None:
+    sim.inject(org.name, status=503, count=2)
+    assert len(client.list_hosts()) == 2
+    statuses = [r["status"] for r in api_requests(sim, org, "GET", "/api/v0/hosts")]
+    assert statuses == [503, 503, 200]
+
+
+def test_persistent_5xx_gives_up_with_a_server_error(
+    make_client: ClientFactory, sim: Simulator, org: OrgKeys
+) -> None:
+    sim.inject(org.name, status=502, count=10)
+    with pytest.raises(ServerError) as caught:
+        make_client(max_retries=2).list_services()
+    assert caught.value.status_code == 502
+    assert len(api_requests(sim, org, "GET", "/api/v0/services")) == 3
+    assert_no_key(caught.value, org.rw_key)
+
+
+def test_post_is_retried_on_503_but_not_on_500(
+    client: MackerelClient, sim: Simulator, org: OrgKeys
+) -> None:
+    sim.inject(org.name, status=503, count=1)
+    client.create_service("web")
+    assert [r["status"] for r in api_requests(sim, org, "POST", "/api/v0/services")] == [503, 200]
+
+    sim.inject(org.name, status=500, count=1)
+    with pytest.raises(ServerError):
+        client.create_service("db")
+    assert [r["status"] for r in api_requests(sim, org, "POST", "/api/v0/services")][2:] == [500]
+
+
+def test_429_waits_for_retry_after(client: MackerelClient, sim: Simulator, org: OrgKeys) -> None:
+    sim.inject(org.name, status=429, count=1, rate_limit_retry_after=1)
+    started = time.monotonic()
+    assert client.get_organization().name == org.name
+    assert time.monotonic() - started >= 1.0
+    assert [r["status"] for r in api_requests(sim, org, "GET", "/api/v0/org")] == [429, 200]
+
+
+def test_429_with_a_long_retry_after_is_raised_at_once(
+    make_client: ClientFactory, sim: Simulator, org: OrgKeys
+) -> None:
+    sim.inject(org.name, status=429, count=1, rate_limit_retry_after=120)
+    started = time.monotonic()
+    with pytest.raises(RateLimitedError) as caught:
+        make_client(max_retry_after=5).post_service_metrics(
+            "web", [ServiceMetricValue("x", sim_now(sim), 1)]
+        )
+    assert time.monotonic() - started < 1.0
+    assert caught.value.retry_after == 120
+    assert caught.value.status_code == 429
+    assert_no_key(caught.value, org.rw_key)
+
+
+def test_rate_limit_is_ridden_out(client: MackerelClient, sim: Simulator, org: OrgKeys) -> None:
+    sim.inject(org.name, rate_limit=2, rate_limit_window=1.0)
+    for _ in range(4):
+        client.get_organization()
+    statuses = [r["status"] for r in api_requests(sim, org, "GET", "/api/v0/org")]
+    assert statuses.count(200) == 4
+    assert 429 in statuses
+
+
+def test_slow_mackerel_times_out(make_client: ClientFactory, sim: Simulator, org: OrgKeys) -> None:
+    sim.inject(org.name, latency=1.0)
+    started = time.monotonic()
+    with pytest.raises(RequestTimeoutError) as caught:
+        make_client(timeout=0.2, max_retries=1).list_hosts()
+    assert time.monotonic() - started < 1.0
+    assert "after 2 attempts" in str(caught.value)
+    assert caught.value.status_code is None
+    assert_no_key(caught.value, org.rw_key)
+    sim.clear_faults(org.name)
+
+
+def test_post_is_not_resent_after_a_read_timeout(
+    make_client: ClientFactory, sim: Simulator, org: OrgKeys, inventory: dict[str, str]
+) -> None:
+    # The request reaches Mackerel and is processed, only the answer is late: sending it again
+    # would create a second monitor.
+    sim.inject(org.name, latency=0.5, path_prefix="/api/v0/monitors")
+    with pytest.raises(RequestTimeoutError, match="after 1 attempt"):
+        make_client(timeout=0.2, max_retries=3).create_monitor(DISK_MONITOR)
+    sim.clear_faults(org.name)
+    time.sleep(0.5)  # the simulator finishes the request it was slow to answer
+    disk_monitors = [m for m in sim.monitors(org.name) if m["name"] == DISK_MONITOR["name"]]
+    assert len(disk_monitors) == 1
+
+
+# ------------------------------------------------------------------------------------------------
+# Proxy from the environment
+
+
+class _ForwardingProxy(ThreadingHTTPServer):
+    """A minimal HTTP forward proxy: absolute-URI requests are re-sent to their origin."""
+
+    daemon_threads = True
+    seen: list[str]
+
+
+class _ProxyHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _ForwardingProxy
+
+    def _forward(self) -> None:
+        self.server.seen.append(f"{self.command} {self.path}")
+        target = urlsplit(self.path)  # a proxy receives the absolute URI
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+        upstream = http.client.HTTPConnection(target.hostname or "", target.port or 80, timeout=10)
+        try:
+            path = target.path + (f"?{target.query}" if target.query else "")
+            upstream.request(self.command, path, body=body, headers=headers)
+            answer = upstream.getresponse()
+            payload = answer.read()
+        finally:
+            upstream.close()
+        self.send_response(answer.status)
+        for name, value in answer.getheaders():
+            if name.lower() not in HOP_BY_HOP and name.lower() != "content-length":
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_DELETE = _forward  # noqa: N815 - BaseHTTPRequestHandler's names
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+}
+
+
+@pytest.fixture
+def forwarding_proxy() -> Iterator[_ForwardingProxy]:
+    proxy = _ForwardingProxy(("127.0.0.1", 0), _ProxyHandler)
+    proxy.seen = []
+    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
+    thread.start()
+    yield proxy
+    proxy.shutdown()
+    proxy.server_close()
+    thread.join(timeout=5)
+
+
+def test_proxy_from_the_environment_is_used(
+    monkeypatch: pytest.MonkeyPatch,
+    forwarding_proxy: _ForwardingProxy,
+    server: ServerHandle,
+    org: OrgKeys,
+) -> None:
+    proxy_host, proxy_port = forwarding_proxy.server_address[:2]
+    monkeypatch.setenv("HTTP_PROXY", f"http://{proxy_host!s}:{proxy_port}")
+    monkeypatch.setenv("NO_PROXY", "")  # loopback must not be exempted in this test
+    with MackerelClient(org.rw_key, organization=org.name, base_url=server.url) as proxied:
+        assert proxied.get_organization().name == org.name
+        assert proxied.create_service("web").name == "web"
+    assert forwarding_proxy.seen == [
+        f"GET {server.url}/api/v0/org",
+        f"POST {server.url}/api/v0/services",
+    ]
+
+
+def test_no_proxy_exempts_a_host(
+    monkeypatch: pytest.MonkeyPatch,
+    forwarding_proxy: _ForwardingProxy,
+    server: ServerHandle,
+    org: OrgKeys,
+) -> None:
+    proxy_host, proxy_port = forwarding_proxy.server_address[:2]
+    monkeypatch.setenv("HTTP_PROXY", f"http://{proxy_host!s}:{proxy_port}")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    with MackerelClient(org.rw_key, organization=org.name, base_url=server.url) as direct:
+        assert direct.get_organization().name == org.name
+    assert forwarding_proxy.seen == []
