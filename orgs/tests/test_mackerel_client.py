@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import http.client
 import itertools
+import json
 import pickle
 import random
 import socket
@@ -1212,3 +1213,46 @@ def test_no_proxy_exempts_a_host(
     with MackerelClient(org.rw_key, organization=org.name, base_url=server.url) as direct:
         assert direct.get_organization().name == org.name
     assert forwarding_proxy.seen == []
+
+
+# ------------------------------------------------------------------------------------------------
+# Foreign text that quotes the key
+
+
+class _EchoingHandler(BaseHTTPRequestHandler):
+    """A careless gateway that quotes the key it was sent in its error body."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:  # noqa: N802 - BaseHTTPRequestHandler's name
+        key = self.headers.get("X-Api-Key", "")
+        payload = json.dumps({"error": {"message": f"key {key} is not valid here"}}).encode()
+        self.send_response(401)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+def test_an_error_body_that_quotes_the_key_is_scrubbed() -> None:
+    gateway = ThreadingHTTPServer(("127.0.0.1", 0), _EchoingHandler)
+    thread = threading.Thread(target=gateway.serve_forever, daemon=True)
+    thread.start()
+    try:
+        host, port = gateway.server_address[:2]
+        with (
+            MackerelClient(
+                SECRET_KEY, organization="acme-prod", base_url=f"http://{host!s}:{port}"
+            ) as client,
+            pytest.raises(AuthenticationError) as caught,
+        ):
+            client.list_monitors()
+    finally:
+        gateway.shutdown()
+        gateway.server_close()
+        thread.join(timeout=5)
+    assert caught.value.detail == "key [api key] is not valid here"
+    assert_no_key(caught.value)
