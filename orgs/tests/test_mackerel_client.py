@@ -52,6 +52,7 @@ from orgs.mackerel import (
     ServerError,
     Service,
     ServiceMetricValue,
+    UnexpectedResponseError,
     UnreachableError,
     ValidationError,
 )
@@ -1175,7 +1176,7 @@ HOP_BY_HOP = {
 def forwarding_proxy() -> Iterator[_ForwardingProxy]:
     proxy = _ForwardingProxy(("127.0.0.1", 0), _ProxyHandler)
     proxy.seen = []
-    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
+    thread = threading.Thread(target=proxy.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield proxy
     proxy.shutdown()
@@ -1216,19 +1217,30 @@ def test_no_proxy_exempts_a_host(
 
 
 # ------------------------------------------------------------------------------------------------
-# Foreign text that quotes the key
+# Answers outside the contract, from a scripted gateway standing where Mackerel should be
+
+# path -> (status, headers, body)
+GATEWAY_ANSWERS: dict[str, tuple[int, dict[str, str], bytes]] = {
+    "/api/v0/org": (200, {"Content-Type": "text/html"}, b"<html>maintenance</html>"),
+    "/api/v0/hosts": (200, {}, b'{"hosts": [{"name": "vm1", "status": "working"}]}'),
+    "/api/v0/services": (302, {"Location": "http://elsewhere.invalid/steal"}, b""),
+    "/api/v0/monitors": (409, {}, b'{"error": "Already exists"}'),
+    "/api/v0/downtimes": (502, {"Content-Type": "text/html"}, b"<h1>Bad gateway</h1>"),
+}
 
 
-class _EchoingHandler(BaseHTTPRequestHandler):
-    """A careless gateway that quotes the key it was sent in its error body."""
+class _GatewayHandler(BaseHTTPRequestHandler):
+    """Answers from GATEWAY_ANSWERS; for other paths, a 401 quoting the key it was sent."""
 
     protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:  # noqa: N802 - BaseHTTPRequestHandler's name
         key = self.headers.get("X-Api-Key", "")
-        payload = json.dumps({"error": {"message": f"key {key} is not valid here"}}).encode()
-        self.send_response(401)
-        self.send_header("Content-Type", "application/json")
+        echo = json.dumps({"error": {"message": f"key {key} is not valid here"}}).encode()
+        status, headers, payload = GATEWAY_ANSWERS.get(self.path, (401, {}, echo))
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
@@ -1237,22 +1249,55 @@ class _EchoingHandler(BaseHTTPRequestHandler):
         pass
 
 
-def test_an_error_body_that_quotes_the_key_is_scrubbed() -> None:
-    gateway = ThreadingHTTPServer(("127.0.0.1", 0), _EchoingHandler)
-    thread = threading.Thread(target=gateway.serve_forever, daemon=True)
+@pytest.fixture
+def gateway_client() -> Iterator[MackerelClient]:
+    gateway = ThreadingHTTPServer(("127.0.0.1", 0), _GatewayHandler)
+    thread = threading.Thread(target=gateway.serve_forever, args=(0.05,), daemon=True)
     thread.start()
-    try:
-        host, port = gateway.server_address[:2]
-        with (
-            MackerelClient(
-                SECRET_KEY, organization="acme-prod", base_url=f"http://{host!s}:{port}"
-            ) as client,
-            pytest.raises(AuthenticationError) as caught,
-        ):
-            client.list_monitors()
-    finally:
-        gateway.shutdown()
-        gateway.server_close()
-        thread.join(timeout=5)
+    host, port = gateway.server_address[:2]
+    with MackerelClient(
+        SECRET_KEY,
+        organization="acme-prod",
+        base_url=f"http://{host!s}:{port}",
+        backoff=0.01,
+        max_backoff=0.02,
+    ) as client:
+        yield client
+    gateway.shutdown()
+    gateway.server_close()
+    thread.join(timeout=5)
+
+
+def test_an_error_body_that_quotes_the_key_is_scrubbed(gateway_client: MackerelClient) -> None:
+    with pytest.raises(AuthenticationError) as caught:
+        gateway_client.get_alert("a1")
     assert caught.value.detail == "key [api key] is not valid here"
     assert_no_key(caught.value)
+
+
+def test_a_success_that_is_not_json_is_unexpected(gateway_client: MackerelClient) -> None:
+    with pytest.raises(UnexpectedResponseError) as caught:
+        gateway_client.get_organization()
+    assert caught.value.status_code == 200
+    assert "not the documented shape" in str(caught.value)
+
+
+def test_a_host_without_its_id_is_unexpected(gateway_client: MackerelClient) -> None:
+    with pytest.raises(UnexpectedResponseError, match="field 'id' is missing"):
+        gateway_client.list_hosts()
+
+
+def test_redirects_are_not_followed(gateway_client: MackerelClient) -> None:
+    # Following it would send X-Api-Key to another host.
+    with pytest.raises(UnexpectedResponseError) as caught:
+        gateway_client.list_services()
+    assert caught.value.status_code == 302
+
+
+def test_other_statuses_and_the_older_error_shape(gateway_client: MackerelClient) -> None:
+    with pytest.raises(UnexpectedResponseError) as conflict:
+        gateway_client.list_monitors()
+    assert (conflict.value.status_code, conflict.value.detail) == (409, "Already exists")
+    with pytest.raises(ServerError) as bad_gateway:
+        gateway_client.list_downtimes()
+    assert (bad_gateway.value.status_code, bad_gateway.value.detail) == (502, "Bad Gateway")
