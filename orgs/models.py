@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 import uuid
 from datetime import datetime, timedelta
-from typing import Self
+from typing import Self, TypeVar
 
 from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -19,6 +22,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Customer
 from accounts.tenancy import CustomerQuerySet
 from orgs import encryption
+
+_Mirror = TypeVar("_Mirror", bound=models.Model)
 
 
 def _token_digest(token: str) -> str:
@@ -73,6 +78,16 @@ class Organization(models.Model):
     previous_webhook_token_digest = models.CharField(max_length=64, blank=True, editable=False)
     previous_webhook_token_valid_until = models.DateTimeField(null=True, blank=True, editable=False)
 
+    # Optional defences of the webhook URL beyond its token (Mackerel signs nothing): HTTP basic
+    # auth, which Mackerel sends when the credentials are written in the URL, and source networks.
+    webhook_username = models.CharField(_("webhook user name"), max_length=100, blank=True)
+    webhook_password_hash = models.CharField(max_length=256, blank=True, editable=False)
+    webhook_allowed_networks = models.TextField(
+        _("webhook source networks"),
+        blank=True,
+        help_text=_("One CIDR per line (e.g. Mackerel's published egress ranges). Empty: any."),
+    )
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -95,6 +110,15 @@ class Organization(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("orgs:organization_detail", kwargs={"code": self.code})
+
+    def clean(self) -> None:
+        for network in self.webhook_allowed_networks.split():
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValidationError(
+                    {"webhook_allowed_networks": _("%(net)s is not a network.") % {"net": network}}
+                ) from None
 
     # --- API key ------------------------------------------------------------------------------
     @property
@@ -146,6 +170,26 @@ class Organization(models.Model):
             and hmac.compare_digest(digest, self.previous_webhook_token_digest)
         )
 
+    def set_webhook_password(self, password: str) -> None:
+        self.webhook_password_hash = make_password(password) if password else ""
+
+    def webhook_credentials_match(self, username: str, password: str) -> bool:
+        if not self.webhook_username:
+            return True
+        return hmac.compare_digest(username, self.webhook_username) and check_password(
+            password, self.webhook_password_hash
+        )
+
+    def webhook_source_allowed(self, address: str) -> bool:
+        networks = self.webhook_allowed_networks.split()
+        if not networks:
+            return True
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in ipaddress.ip_network(net, strict=False) for net in networks)
+
     @staticmethod
     def webhook_url(token: str) -> str:
         return f"{settings.PORTAL_BASE_URL}/hooks/mackerel/{token}/"
@@ -158,3 +202,146 @@ class Organization(models.Model):
         org.set_webhook_token(token)
         org.save()
         return org, token
+
+
+class MirrorQuerySet(CustomerQuerySet[_Mirror]):
+    """Mirrors of Mackerel objects: scoped by customer, narrowed by organization."""
+
+    def in_organization(self, organization: Organization) -> Self:
+        return self.filter(organization=organization)
+
+
+class Service(models.Model):
+    """A Mackerel service of an organization (mirrored)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="services"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    memo = models.TextField(_("memo"), blank=True)
+    is_deleted = models.BooleanField(default=False)
+
+    objects = MirrorQuerySet["Service"].as_manager()
+
+    class Meta:
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
+        ordering = ["organization", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="one_service_per_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.Model):
+    """A role within a Mackerel service (mirrored); hosts belong to roles."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="roles")
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="roles")
+    name = models.CharField(_("name"), max_length=100)
+    memo = models.TextField(_("memo"), blank=True)
+
+    objects = MirrorQuerySet["Role"].as_manager()
+
+    class Meta:
+        verbose_name = _("role")
+        verbose_name_plural = _("roles")
+        ordering = ["service__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "name"], name="one_role_per_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.fullname
+
+    @property
+    def fullname(self) -> str:
+        """Mackerel's role full name, with the space after the colon as webhooks write it."""
+        return f"{self.service.name}: {self.name}"
+
+
+class Host(models.Model):
+    """A server, VM or device monitored by Mackerel (mirrored; retired hosts are kept)."""
+
+    class Status(models.TextChoices):
+        WORKING = "working", _("working")
+        STANDBY = "standby", _("standby")
+        MAINTENANCE = "maintenance", _("maintenance")
+        POWEROFF = "poweroff", _("power off")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="hosts")
+    mackerel_id = models.CharField(_("host ID"), max_length=32)
+    name = models.CharField(_("host name"), max_length=255)
+    display_name = models.CharField(_("display name"), max_length=255, blank=True)
+    custom_identifier = models.CharField(_("custom identifier"), max_length=255, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.WORKING
+    )
+    memo = models.TextField(_("memo"), blank=True)
+    roles = models.ManyToManyField(Role, related_name="hosts", blank=True)
+    # Space-separated addresses of every interface, for search; `interfaces` keeps the detail.
+    ip_addresses = models.TextField(_("IP addresses"), blank=True)
+    interfaces = models.JSONField(default=list, blank=True)
+    meta = models.JSONField(default=dict, blank=True)
+    is_retired = models.BooleanField(_("retired"), default=False)
+    retired_at = models.DateTimeField(null=True, blank=True)
+    mackerel_created_at = models.DateTimeField(null=True, blank=True)
+    # True while the host is known only from a webhook and sync has not filled it in yet.
+    is_placeholder = models.BooleanField(default=False)
+    synced_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = MirrorQuerySet["Host"].as_manager()
+
+    class Meta:
+        verbose_name = _("host")
+        verbose_name_plural = _("hosts")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "mackerel_id"], name="one_host_per_id")
+        ]
+        indexes = [models.Index(fields=["customer", "is_retired", "status"])]
+
+    def __str__(self) -> str:
+        return self.display_name or self.name
+
+    @property
+    def mackerel_url(self) -> str:
+        return f"https://mackerel.io/orgs/{self.organization.name}/hosts/{self.mackerel_id}"
+
+
+class Monitor(models.Model):
+    """A Mackerel monitor (mirrored with its full definition); deleted ones are kept, marked."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="monitors"
+    )
+    mackerel_id = models.CharField(_("monitor ID"), max_length=32)
+    type = models.CharField(_("type"), max_length=32)
+    name = models.CharField(_("name"), max_length=255)
+    memo = models.TextField(_("memo"), blank=True)
+    is_mute = models.BooleanField(_("muted"), default=False)
+    definition = models.JSONField(default=dict, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = MirrorQuerySet["Monitor"].as_manager()
+
+    class Meta:
+        verbose_name = _("monitor")
+        verbose_name_plural = _("monitors")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "mackerel_id"], name="one_monitor_per_id"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

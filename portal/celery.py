@@ -16,4 +16,10 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     # Proves end to end that a worker takes tasks from Redis and writes to PostgreSQL.
     "canary": {"task": "health.tasks.canary", "schedule": 30.0, "options": {"expires": 25}},
+    # Webhook receipts a lost message left pending: PostgreSQL remembers what Redis forgot.
+    "sweep-receipts": {
+        "task": "alerts.tasks.sweep_receipts",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
 }

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "anymail",
     "accounts",
     "orgs",
+    "alerts",
     "notifications",
     "health",
     "demo",
@@ -244,6 +245,10 @@ EMAIL_TIMEOUT = env.integer("EMAIL_TIMEOUT", 15, minimum=1)
 ANYMAIL["REQUESTS_TIMEOUT"] = (3.05, EMAIL_TIMEOUT)
 
 # --- Mackerel ---------------------------------------------------------------------------------
+# Webhook bodies above this size are refused (413) before they are read.
+TAIRYO_WEBHOOK_MAX_BYTES = env.integer("TAIRYO_WEBHOOK_MAX_BYTES", 256 * 1024, minimum=1024)
+# Proxies in front of Tairyo that append to X-Forwarded-For; 0 trusts only the peer address.
+TAIRYO_PROXY_HOPS = env.integer("TAIRYO_PROXY_HOPS", 0, minimum=0)
 MACKEREL_API_URL = env.url(
     "MACKEREL_API_URL", "https://api.mackerelio.com", schemes=("http", "https")
 )

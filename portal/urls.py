@@ -10,6 +10,7 @@ admin.site.site_title = "Tairyo"
 
 urlpatterns = [
     path("", include("orgs.urls")),
+    path("", include("alerts.urls")),
     path("accounts/", include("accounts.urls")),
     path("healthz", include("health.urls")),
     path("admin/", admin.site.urls),

@@ -1,0 +1,222 @@
+"""Intake and processing of Mackerel webhooks."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from celery import current_app
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from alerts import cases, intake
+from alerts.models import AlertGroup, Case, CaseEvent, WebhookReceipt
+from orgs import mirrors
+from orgs.models import Organization
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+PLANNER_TASK = "notifications.tasks.plan_notifications"
+
+
+def accept(
+    org: Organization, body: bytes, headers: dict[str, str], remote_addr: str | None, event: str
+) -> WebhookReceipt:
+    """Store a webhook as received (one insert) and have a worker process it after commit."""
+    receipt = WebhookReceipt.objects.create(
+        customer_id=org.customer_id,
+        organization=org,
+        event=event,
+        body=body.decode("utf-8"),
+        headers=headers,
+        remote_addr=remote_addr,
+    )
+    transaction.on_commit(lambda: enqueue(receipt.pk))
+    return receipt
+
+
+def reject(
+    org: Organization,
+    body: bytes,
+    headers: dict[str, str],
+    remote_addr: str | None,
+    *,
+    event: str,
+    reason: str,
+) -> WebhookReceipt:
+    """Keep a webhook that could not be understood, for support to see why."""
+    return WebhookReceipt.objects.create(
+        customer_id=org.customer_id,
+        organization=org,
+        event=event,
+        # Kept readable, not byte-exact: PostgreSQL text cannot hold NUL.
+        body=body.decode("utf-8", errors="replace").replace("\x00", "\ufffd"),
+        headers=headers,
+        remote_addr=remote_addr,
+        status=WebhookReceipt.Status.REJECTED,
+        reason=reason,
+        processed_at=timezone.now(),
+    )
+
+
+def enqueue(receipt_id: int) -> None:
+    """Wake a worker; if Redis is away, the sweep finds the receipt later (nothing is lost)."""
+    from alerts import tasks
+
+    try:
+        tasks.process_receipt.apply_async((receipt_id,), retry=False)
+    except Exception:  # the broker's errors vary by transport; the receipt is safe either way
+        logger.warning("could not enqueue receipt %s; the sweep will", receipt_id, exc_info=True)
+
+
+@dataclass
+class Outcome:
+    """What processing a receipt did, recorded on the receipt."""
+
+    status: str = WebhookReceipt.Status.PROCESSED
+    reason: str = ""
+    entries: list[CaseEvent] = field(default_factory=list)
+
+
+def process_receipt(receipt_id: int) -> None:
+    """Turn a stored webhook into case changes or mirror updates, at most once.
+
+    The receipt, the case, its timeline entry and the mirrors change in one transaction; a
+    crash leaves the receipt pending for the sweep to retry.
+    """
+    claimed = WebhookReceipt.objects.filter(
+        pk=receipt_id, status=WebhookReceipt.Status.PENDING
+    ).update(attempts=F("attempts") + 1)
+    if not claimed:
+        return
+    try:
+        with transaction.atomic():
+            _process_locked(receipt_id)
+    except Exception as exc:
+        reason = f"attempt failed: {type(exc).__name__}: {exc}"[:1000]
+        WebhookReceipt.objects.filter(pk=receipt_id).update(reason=reason)
+        raise
+
+
+def _process_locked(receipt_id: int) -> None:
+    receipt = (
+        WebhookReceipt.objects.select_for_update(skip_locked=True)
+        .select_related("organization")
+        .filter(pk=receipt_id, status=WebhookReceipt.Status.PENDING)
+        .first()
+    )
+    if receipt is None:
+        return  # another worker has it, or it is done
+    if receipt.attempts > MAX_ATTEMPTS:
+        outcome = Outcome(WebhookReceipt.Status.FAILED, f"gave up after {MAX_ATTEMPTS} attempts")
+    else:
+        outcome = _handle(receipt)
+    receipt.status = outcome.status
+    receipt.reason = outcome.reason
+    receipt.processed_at = timezone.now()
+    receipt.save(update_fields=["status", "reason", "processed_at"])
+    if any(entry.applied for entry in outcome.entries):
+        transaction.on_commit(wake_planner)
+
+
+def _handle(receipt: WebhookReceipt) -> Outcome:
+    org = receipt.organization
+    try:
+        event = intake.parse_payload(intake.decode(receipt.body.encode("utf-8")))
+    except intake.MalformedWebhook as exc:
+        return Outcome(WebhookReceipt.Status.REJECTED, str(exc))
+    if not isinstance(event, intake.SampleEvent) and event.org_name != org.name:
+        return Outcome(
+            WebhookReceipt.Status.REJECTED,
+            f"orgName {event.org_name!r} is not this URL's organization {org.name!r}",
+        )
+    return _dispatch(org, receipt, event)
+
+
+def _dispatch(org: Organization, receipt: WebhookReceipt, event: intake.Event) -> Outcome:
+    if isinstance(event, intake.AlertEvent):
+        obs = cases.Observation(event, Case.Source.WEBHOOK, receipt.received_at, receipt)
+        entry = cases.apply(org, obs)
+        if entry is None:
+            return Outcome(reason="no change: the case already shows this")
+        return Outcome(entries=[entry])
+    if isinstance(event, intake.AlertGroupEvent):
+        return _alert_group(org, event)
+    if isinstance(event, intake.HostEvent):
+        mirrors.upsert_webhook_host(
+            org,
+            mackerel_id=event.host.id,
+            name=event.host.name,
+            status=event.host.status,
+            memo=event.host.memo,
+            roles=[(role.service, role.role) for role in event.host.roles],
+            retired=event.event == "hostRetire",
+        )
+        return Outcome()
+    if isinstance(event, intake.MonitorEvent):
+        deleted_at = timezone.now() if event.event == "monitorDelete" else None
+        mirrors.upsert_monitor(org, event.monitor, deleted_at=deleted_at)
+        return Outcome()
+    if isinstance(event, intake.SampleEvent):
+        return Outcome(reason="test notification from Mackerel received")
+    return Outcome(WebhookReceipt.Status.IGNORED, f"unknown event {event.event!r}")
+
+
+# Cases opened this long before an alert group was created are taken to belong to it: Mackerel's
+# alertGroup payload does not list its alerts.
+ALERT_GROUP_LOOKBACK = timedelta(minutes=5)
+
+
+def _alert_group(org: Organization, event: intake.AlertGroupEvent) -> Outcome:
+    group, _ = AlertGroup.objects.update_or_create(
+        organization=org,
+        mackerel_id=event.id,
+        defaults={
+            "customer_id": org.customer_id,
+            "url": event.url[:500],
+            "status": event.status,
+            "setting_name": event.setting_name[:255],
+            "setting_memo": event.setting_memo,
+            "opened_at": event.created_at,
+            "closed_at": event.closed_at,
+        },
+    )
+    linked = Case.objects.filter(
+        organization=org,
+        alert_group=None,
+        opened_at__gte=event.created_at - ALERT_GROUP_LOOKBACK,
+        opened_at__lte=event.closed_at or event.created_at + ALERT_GROUP_LOOKBACK,
+    ).update(alert_group=group)
+    return Outcome(reason=f"alert group {event.id} ({event.status}); {linked} cases linked")
+
+
+def wake_planner() -> None:
+    """Ask the notification planner to look at new timeline entries.
+
+    By task name, so that ``alerts`` does not import ``notifications``; a lost wake-up is caught
+    by the planner's own periodic run.
+    """
+    if PLANNER_TASK not in current_app.tasks:
+        return
+    try:
+        current_app.signature(PLANNER_TASK).apply_async(retry=False)
+    except Exception:
+        logger.warning("could not wake the notification planner", exc_info=True)
+
+
+def sweep(older_than: timedelta = timedelta(seconds=30), limit: int = 500) -> int:
+    """Re-enqueue receipts left pending (a lost message, a dead worker, Redis flushed)."""
+    cutoff = timezone.now() - older_than
+    ids = list(
+        WebhookReceipt.objects.filter(status=WebhookReceipt.Status.PENDING, received_at__lt=cutoff)
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for receipt_id in ids:
+        enqueue(receipt_id)
+    if ids:
+        logger.info("sweep re-enqueued %d webhook receipts", len(ids))
+    return len(ids)
