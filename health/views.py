@@ -8,6 +8,12 @@ from health import checks
 
 
 @never_cache
+def livez(request: HttpRequest) -> JsonResponse:
+    """The process answers, touching no database or Redis (liveness; the benchmarks' baseline)."""
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
     """200 when the database and Redis answer, 503 otherwise; JSON says which failed."""

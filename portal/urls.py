@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from health import views as health_views
+
 admin.site.site_header = "Tairyo"
 admin.site.site_title = "Tairyo"
 
@@ -13,6 +15,7 @@ urlpatterns = [
     path("", include("alerts.urls")),
     path("accounts/", include("accounts.urls")),
     path("healthz", include("health.urls")),
+    path("livez", health_views.livez, name="livez"),
     path("admin/", admin.site.urls),
     path("anymail/", include("anymail.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

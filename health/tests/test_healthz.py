@@ -38,6 +38,12 @@ def test_healthz_is_503_and_names_redis_when_redis_is_down(
     assert body["checks"]["database"]["ok"] is True
 
 
+def test_livez_answers_without_touching_any_service(client: Client) -> None:
+    response = client.post("/livez", data=b"{}", content_type="application/json")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
 @pytest.mark.django_db
 def test_healthz_needs_no_login_and_is_never_cached(client: Client) -> None:
     response = client.get("/healthz")
