@@ -548,8 +548,23 @@ def client(make_client: ClientFactory) -> MackerelClient:
 
 
 def api_requests(sim: Simulator, org: OrgKeys, method: str, path: str) -> list[dict[str, Any]]:
-    """The requests the simulator answered for this organization on one endpoint."""
-    return [r for r in sim.requests(org.name) if r["method"] == method and r["path"] == path]
+    """The requests the simulator answered for this organization on one endpoint.
+
+    The simulator logs a request just after writing its answer, so the client can return first;
+    wait until the log has been still for a moment before reading it.
+    """
+
+    def matching() -> list[dict[str, Any]]:
+        return [r for r in sim.requests(org.name) if r["method"] == method and r["path"] == path]
+
+    found, deadline = matching(), time.monotonic() + 2
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        again = matching()
+        if len(again) == len(found):
+            break
+        found = again
+    return found
 
 
 def sim_now(sim: Simulator) -> datetime:
