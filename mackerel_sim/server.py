@@ -181,7 +181,7 @@ def serve(
     server.quiet = quiet
     thread = threading.Thread(
         target=server.serve_forever,
-        kwargs={"poll_interval": 0.05},
+        kwargs={"poll_interval": 0.01},
         name="mackerel-sim-http",
         daemon=True,
     )

@@ -299,6 +299,11 @@ class Simulator:
             body = {"name": name, "memo": memo}
             return inventory.create_role(self.world, self._org(org), service, body).to_api()
 
+    def delete_service(self, org: str, name: str) -> JSON:
+        """Delete a service with its roles, metrics and monitors, closing their alerts."""
+        with self.world.lock:
+            return inventory.delete_service(self.world, self._org(org), name).to_api()
+
     def add_host(
         self,
         org: str,
