@@ -12,6 +12,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -19,6 +20,8 @@ from django.test import Client
 from accounts import roles
 from accounts.models import Customer, Membership, User
 from orgs.models import Organization
+
+pytest_plugins = ["alerts.tests.fixtures"]
 
 PASSWORD = "correct horse battery staple"
 
@@ -103,6 +106,37 @@ def login(db: None) -> Callable[[User], Client]:
         return client
 
     return _login
+
+
+# --- The mail provider: the real anymail Mailgun backend against the mail simulator ------------
+MAILGUN_KEY = "key-test-tairyo"
+MAILGUN_DOMAIN = "mg.tairyo.test"
+
+
+@pytest.fixture(scope="session")
+def mail_server() -> Iterator[tuple[object, object]]:
+    from mail_sim import MailSimulator
+
+    simulator = MailSimulator(mailgun_api_key=MAILGUN_KEY)
+    server = simulator.serve()
+    yield simulator, server
+    server.stop()
+
+
+@pytest.fixture
+def mail_provider(mail_server: tuple[Any, Any], settings: Any) -> Iterator[Any]:
+    """The mail simulator, emptied, with anymail's Mailgun backend pointed at it."""
+    simulator, server = mail_server
+    simulator.clear()
+    settings.EMAIL_BACKEND = "anymail.backends.mailgun.EmailBackend"
+    settings.ANYMAIL = {
+        "MAILGUN_API_KEY": MAILGUN_KEY,
+        "MAILGUN_SENDER_DOMAIN": MAILGUN_DOMAIN,
+        "MAILGUN_API_URL": f"{server.url}/v3",
+        "REQUESTS_TIMEOUT": (2, 3),
+    }
+    yield simulator
+    simulator.clear()
 
 
 # --- Browser tests: Debian's chromium driven by Playwright -------------------------------------

@@ -8,3 +8,11 @@ class NotificationsConfig(AppConfig):
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "notifications"
+
+    def ready(self) -> None:
+        from anymail.signals import tracking
+
+        from notifications.tracking import on_tracking
+
+        # anymail's only way of handing over delivery reports is this signal.
+        tracking.connect(on_tracking, dispatch_uid="notifications.on_tracking")

@@ -17,6 +17,12 @@ app.conf.beat_schedule = {
     # Proves end to end that a worker takes tasks from Redis and writes to PostgreSQL.
     "canary": {"task": "health.tasks.canary", "schedule": 30.0, "options": {"expires": 25}},
     # Webhook receipts a lost message left pending: PostgreSQL remembers what Redis forgot.
+    # Timeline entries not planned, digests due, mails whose task was lost.
+    "sweep-notifications": {
+        "task": "notifications.tasks.sweep_notifications",
+        "schedule": 15.0,
+        "options": {"expires": 14},
+    },
     "sweep-receipts": {
         "task": "alerts.tasks.sweep_receipts",
         "schedule": 30.0,

@@ -244,6 +244,20 @@ ANYMAIL = {key: value for key, value in ANYMAIL.items() if value not in (None, "
 EMAIL_TIMEOUT = env.integer("EMAIL_TIMEOUT", 15, minimum=1)
 ANYMAIL["REQUESTS_TIMEOUT"] = (3.05, EMAIL_TIMEOUT)
 
+# --- Notifications ----------------------------------------------------------------------------
+# A storm: more than DIGEST_THRESHOLD mails to one contact about one organization within
+# DIGEST_WINDOW seconds; further cases go into one digest per window instead.
+TAIRYO_DIGEST_THRESHOLD = env.integer("TAIRYO_DIGEST_THRESHOLD", 5, minimum=1)
+TAIRYO_DIGEST_WINDOW = timedelta(
+    seconds=env.integer("TAIRYO_DIGEST_WINDOW_SECONDS", 120, minimum=5)
+)
+# Flapping: the same monitor on the same host opening FLAP_THRESHOLD cases within FLAP_WINDOW
+# seconds; its mails are left out and listed in the contact's next mail.
+TAIRYO_FLAP_THRESHOLD = env.integer("TAIRYO_FLAP_THRESHOLD", 3, minimum=2)
+TAIRYO_FLAP_WINDOW = timedelta(seconds=env.integer("TAIRYO_FLAP_WINDOW_SECONDS", 1800, minimum=60))
+# Attempts at handing one mail to the provider before it is marked failed.
+TAIRYO_MAIL_MAX_ATTEMPTS = env.integer("TAIRYO_MAIL_MAX_ATTEMPTS", 8, minimum=1)
+
 # --- Mackerel ---------------------------------------------------------------------------------
 # Webhook bodies above this size are refused (413) before they are read.
 TAIRYO_WEBHOOK_MAX_BYTES = env.integer("TAIRYO_WEBHOOK_MAX_BYTES", 256 * 1024, minimum=1024)

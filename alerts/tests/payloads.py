@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 SCHEMAS = Path(__file__).resolve().parents[3] / "shared" / "mackerel-webhook-schemas"
-T0 = 1_780_000_000  # 2026-05-28, epoch seconds
+T0 = 1_780_000_000  # 2026-05-28 20:26:40 UTC, epoch seconds
 
 
 def role(service: str = "web", name: str = "app", org: str = "acme-prod") -> dict[str, str]:

@@ -1,3 +1,5 @@
+"""Webhook fixtures shared by every app's tests (registered in the root conftest)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

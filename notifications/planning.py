@@ -1,0 +1,197 @@
+"""Turning new timeline entries into notifications (the outbox), calmly during a storm.
+
+Runs as one planner at a time (an advisory lock on PostgreSQL), so the storm and flap counts
+it reads are the ones it writes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from alerts.models import Case, CaseEvent
+from notifications import routing
+from notifications.models import Notification, Route
+
+PLANNER_LOCK = 7_301_001  # pg_advisory_xact_lock key: "one planner at a time"
+BATCH = 200
+PROBLEMS = "problems"
+RECOVERIES = "recoveries"
+
+
+def _take_planner_lock() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PLANNER_LOCK])
+
+
+@dataclass
+class Plan:
+    """What one planning pass created."""
+
+    to_send: list[int]
+    digests: list[int]
+    planned_events: int
+
+
+def plan_pending(batch: int = BATCH) -> Plan:
+    """Plan every timeline entry not planned yet, a batch at a time."""
+    total = Plan([], [], 0)
+    while True:
+        plan = _plan_batch(batch)
+        total.to_send += plan.to_send
+        total.digests += plan.digests
+        total.planned_events += plan.planned_events
+        if plan.planned_events < batch:
+            return total
+
+
+def _plan_batch(batch: int) -> Plan:
+    plan = Plan([], [], 0)
+    with transaction.atomic():
+        _take_planner_lock()
+        events = list(
+            CaseEvent.objects.filter(planned_at=None)
+            .select_related("case", "case__host", "case__organization")
+            .order_by("created_at", "id")[:batch]
+        )
+        routes = _routes_by_organization({event.case.organization_id for event in events})
+        now = timezone.now()
+        for event in events:
+            if event.applied:
+                _plan_event(event, routes.get(event.case.organization_id, []), now, plan)
+        CaseEvent.objects.filter(pk__in=[event.pk for event in events]).update(planned_at=now)
+        plan.planned_events = len(events)
+    return plan
+
+
+def _routes_by_organization(org_ids: set[int]) -> dict[int, list[Route]]:
+    routes: dict[int, list[Route]] = defaultdict(list)
+    for route in Route.objects.filter(organization_id__in=org_ids, is_active=True).prefetch_related(
+        "contacts"
+    ):
+        routes[route.organization_id].append(route)
+    return routes
+
+
+def _plan_event(event: CaseEvent, routes: list[Route], now: datetime, plan: Plan) -> None:
+    flapping = _is_flapping(event.case, now)
+    # Planned before (its planned_at lost with a restored backup, say): never twice per contact.
+    told = set(Notification.objects.filter(case_event=event).values_list("contact_id", flat=True))
+    for recipient in routing.recipients(event, routes):
+        if recipient.contact.pk in told:
+            continue
+        notification = Notification(
+            customer_id=event.customer_id,
+            organization_id=event.case.organization_id,
+            case=event.case,
+            case_event=event,
+            contact=recipient.contact,
+            route=recipient.route,
+        )
+        if flapping:
+            notification.status = Notification.Status.SUPPRESSED
+        elif _in_storm(notification, now):
+            digest = _open_digest(notification, _category(event), now, plan)
+            notification.status = Notification.Status.IN_DIGEST
+            notification.digest = digest
+        notification.save()
+        if notification.status == Notification.Status.PENDING:
+            plan.to_send.append(notification.pk)
+
+
+def _category(event: CaseEvent) -> str:
+    improved = event.kind in (CaseEvent.Kind.CLOSED, CaseEvent.Kind.IMPROVED)
+    return RECOVERIES if improved else PROBLEMS
+
+
+def _is_flapping(case: Case, now: datetime) -> bool:
+    """The same monitor on the same host opened FLAP_THRESHOLD cases within FLAP_WINDOW."""
+    if case.host_id is None or not case.monitor_name:
+        return False
+    recent = Case.objects.filter(
+        organization_id=case.organization_id,
+        host_id=case.host_id,
+        monitor_name=case.monitor_name,
+        opened_at__gte=case.opened_at - settings.TAIRYO_FLAP_WINDOW,
+        opened_at__lte=case.opened_at,
+    ).count()
+    return recent >= settings.TAIRYO_FLAP_THRESHOLD
+
+
+def _in_storm(notification: Notification, now: datetime) -> bool:
+    """The contact has had DIGEST_THRESHOLD mails about this organization in the window."""
+    recent = Notification.objects.filter(
+        contact_id=notification.contact_id,
+        organization_id=notification.organization_id,
+        kind=Notification.Kind.CASE,
+        created_at__gte=now - settings.TAIRYO_DIGEST_WINDOW,
+    ).exclude(status=Notification.Status.SUPPRESSED)
+    return recent.count() >= settings.TAIRYO_DIGEST_THRESHOLD
+
+
+def _open_digest(
+    notification: Notification, category: str, now: datetime, plan: Plan
+) -> Notification:
+    """The contact's digest still collecting for this organization and category, or a new one."""
+    digest = Notification.objects.filter(
+        kind=Notification.Kind.DIGEST,
+        contact_id=notification.contact_id,
+        organization_id=notification.organization_id,
+        digest_category=category,
+        status=Notification.Status.COLLECTING,
+    ).first()
+    if digest is None:
+        digest = Notification.objects.create(
+            customer_id=notification.customer_id,
+            organization_id=notification.organization_id,
+            kind=Notification.Kind.DIGEST,
+            contact_id=notification.contact_id,
+            route=notification.route,
+            digest_category=category,
+            status=Notification.Status.COLLECTING,
+            send_after=now + settings.TAIRYO_DIGEST_WINDOW,
+        )
+        plan.digests.append(digest.pk)
+    return digest
+
+
+def flush_suppressed(now: datetime | None = None) -> list[int]:
+    """Suppressed notifications no later mail has listed go out in a digest of their own.
+
+    Flapping mails are left out and listed in the contact's next mail; if the flapping stopped
+    and no next mail came, this makes sure the contact still hears of every case.
+    """
+    now = now or timezone.now()
+    created: list[int] = []
+    with transaction.atomic():
+        _take_planner_lock()
+        stale = Notification.objects.filter(
+            status=Notification.Status.SUPPRESSED,
+            reported_in=None,
+            created_at__lt=now - settings.TAIRYO_FLAP_WINDOW,
+        ).order_by("created_at")
+        groups: dict[tuple[int, int], list[Notification]] = defaultdict(list)
+        for item in stale:
+            groups[(item.contact_id, item.organization_id)].append(item)
+        for items in groups.values():
+            first = items[0]
+            digest = Notification.objects.create(
+                customer_id=first.customer_id,
+                organization_id=first.organization_id,
+                kind=Notification.Kind.DIGEST,
+                contact_id=first.contact_id,
+                route_id=first.route_id,
+                digest_category=PROBLEMS,
+                status=Notification.Status.PENDING,
+            )
+            Notification.objects.filter(pk__in=[item.pk for item in items]).update(
+                status=Notification.Status.IN_DIGEST, digest=digest
+            )
+            created.append(digest.pk)
+    return created

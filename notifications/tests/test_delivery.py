@@ -1,0 +1,164 @@
+"""Sending through the real anymail Mailgun backend to the mail simulator, over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from alerts.models import WebhookReceipt
+from alerts.tests import payloads
+from notifications import delivery
+from notifications.models import Notification, Route
+
+pytestmark = pytest.mark.django_db
+Flow = Callable[..., WebhookReceipt]
+
+
+def _pending(alert_flow: Flow, **alert: Any) -> Notification:
+    alert_flow(payloads.alert(**alert))
+    return Notification.objects.get(status="pending")
+
+
+def test_notification_is_mailed_and_its_message_id_kept(
+    alert_flow: Flow, route: Route, mail_provider: Any
+) -> None:
+    notification = _pending(alert_flow)
+    assert delivery.deliver(notification.pk) is None
+    [message] = mail_provider.messages
+    assert message.to == ["ops@acme.example"]
+    assert message.subject == "【障害 CRITICAL】vm0001 CPU %（ケースID: 3k73ZJscVcW）"
+    assert "ケースID　　　： 3k73ZJscVcW" in message.text
+    assert message.metadata["notification_id"] == str(notification.pk)
+    notification.refresh_from_db()
+    assert notification.status == "sent"
+    assert notification.provider_message_id == message.message_id
+    assert notification.subject == message.subject
+    assert notification.recipients == ["ops@acme.example"]
+
+
+def test_delivering_twice_sends_once(alert_flow: Flow, route: Route, mail_provider: Any) -> None:
+    notification = _pending(alert_flow)
+    delivery.deliver(notification.pk)
+    delivery.deliver(notification.pk)
+    assert len(mail_provider.messages) == 1
+
+
+def test_provider_outage_is_retried_with_backoff_then_sent(
+    alert_flow: Flow, route: Route, mail_provider: Any
+) -> None:
+    notification = _pending(alert_flow)
+    mail_provider.fail_next(2, status=503)
+    wait = delivery.deliver(notification.pk)
+    assert wait is not None
+    assert timedelta(seconds=20) <= wait <= timedelta(seconds=40)
+    notification.refresh_from_db()
+    assert notification.status == "pending"
+    assert "503" in notification.last_error
+    assert delivery.deliver(notification.pk) is None, "not due yet: nothing happens"
+    assert mail_provider.messages == []
+    with time_machine.travel(timezone.now() + timedelta(minutes=1)):
+        second = delivery.deliver(notification.pk)
+    assert second is not None
+    assert second > wait / 2, "the second wait is longer"
+    with time_machine.travel(timezone.now() + timedelta(minutes=5)):
+        assert delivery.deliver(notification.pk) is None
+    assert len(mail_provider.messages) == 1
+    notification.refresh_from_db()
+    assert (notification.status, notification.attempts) == ("sent", 3)
+
+
+def test_permanent_refusal_is_recorded_and_not_retried(
+    alert_flow: Flow, route: Route, mail_provider: Any
+) -> None:
+    notification = _pending(alert_flow)
+    mail_provider.fail_next(1, status=400)
+    assert delivery.deliver(notification.pk) is None
+    notification.refresh_from_db()
+    assert notification.status == "failed"
+    assert "400" in notification.last_error
+
+
+def test_gives_up_after_the_attempt_limit(
+    alert_flow: Flow, route: Route, mail_provider: Any, settings: Any
+) -> None:
+    settings.TAIRYO_MAIL_MAX_ATTEMPTS = 1
+    notification = _pending(alert_flow)
+    mail_provider.fail_next(1, status=502)
+    delivery.deliver(notification.pk)
+    notification.refresh_from_db()
+    assert notification.status == "failed"
+    assert "gave up after 1 attempts" in notification.last_error
+
+
+def test_timeout_is_transient(alert_flow: Flow, route: Route, mail_provider: Any) -> None:
+    notification = _pending(alert_flow)
+    mail_provider.hang_next(1, seconds=5)
+    assert delivery.deliver(notification.pk) is not None
+    notification.refresh_from_db()
+    assert notification.status == "pending"
+
+
+def test_japanese_and_odd_characters_survive_every_field(
+    alert_flow: Flow, route: Route, mail_provider: Any
+) -> None:
+    body = payloads.alert()
+    body["host"]["memo"] = '顧客: 株式会社〇〇 😀 <tag> & "quotes" \\ 改行\nあり'
+    body["message"] = "ディスク使用率 95.5% ＞ 90% 🔥"
+    body["alert"]["monitorName"] = "ディスク (/var) ≥ 90%"
+    notification = _pending(alert_flow, **{})
+    Notification.objects.all().delete()
+    alert_flow(body | {"alert": body["alert"] | {"id": "odd00000001"}})
+    notification = Notification.objects.get(status="pending")
+    delivery.deliver(notification.pk)
+    [message] = mail_provider.messages
+    assert "ディスク (/var) ≥ 90%" in message.subject
+    assert '😀 <tag> & "quotes"' in message.text
+    assert "ディスク使用率 95.5% ＞ 90% 🔥" in message.text
+
+
+def test_digest_waits_for_its_window_then_lists_every_case(
+    alert_flow: Flow, route: Route, mail_provider: Any, settings: Any
+) -> None:
+    settings.TAIRYO_DIGEST_THRESHOLD = 1
+    for index in range(4):
+        body = payloads.alert(f"storm{index:06d}")
+        body["host"] = payloads.host(host_id=f"host{index:07d}", name=f"vm{index:04d}")
+        alert_flow(body)
+    digest = Notification.objects.get(kind="digest")
+    assert delivery.deliver(digest.pk) is None
+    assert mail_provider.messages == [], "the window is still open"
+    with time_machine.travel(timezone.now() + timedelta(minutes=3)):
+        delivery.deliver(digest.pk)
+    [message] = mail_provider.messages
+    assert message.subject.startswith("【障害 3件】")
+    for index in range(1, 4):
+        assert f"storm{index:06d}" in message.text
+        assert f"vm{index:04d}" in message.text
+
+
+def test_sweep_finds_pending_rows_whose_task_was_lost(
+    alert_flow: Flow, route: Route, mail_provider: Any
+) -> None:
+    notification = _pending(alert_flow)
+    assert notification.pk not in delivery.due_ids(), "its own task is still expected"
+    with time_machine.travel(timezone.now() + timedelta(minutes=1)):
+        assert notification.pk in delivery.due_ids()
+
+
+def test_row_left_sending_by_a_dead_worker_is_retried(
+    alert_flow: Flow, route: Route, mail_provider: Any
+) -> None:
+    notification = _pending(alert_flow)
+    Notification.objects.filter(pk=notification.pk).update(
+        status="sending", claimed_at=timezone.now()
+    )
+    assert notification.pk not in delivery.due_ids()
+    with time_machine.travel(timezone.now() + timedelta(minutes=11)):
+        assert notification.pk in delivery.due_ids()
+        delivery.deliver(notification.pk)
+    assert len(mail_provider.messages) == 1
