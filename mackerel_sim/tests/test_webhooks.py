@@ -176,14 +176,14 @@ def test_renotification_follows_the_notification_interval(
 
 
 def test_a_fast_clock_makes_renotification_fast(receiver: Receiver) -> None:
-    with Simulator(seed=2, speed=600, tick_interval=0.05) as fast:
+    with Simulator(seed=2, speed=1200, tick_interval=0.05) as fast:
         fast.add_organization(ORG, default_monitors=False)
         host_id = fast.add_host(ORG, name="vm0001")
         fast.add_monitor(ORG, {"type": "connectivity", "notificationInterval": 10})
         fast.add_webhook_channel(ORG, receiver.url, ["alert"])
         fast.start()
         fast.host_down(ORG, host_id)
-        assert len(receiver.wait_for(3, timeout=5)) >= 3  # 10 simulated minutes = 1 real second
+        assert len(receiver.wait_for(3, timeout=5)) >= 3  # 10 simulated minutes = 0.5 s
 
 
 def test_muted_standby_and_downtime_send_nothing(
@@ -301,7 +301,7 @@ def test_retries_and_suspension(strict: Simulator, receiver: Receiver) -> None:
 def test_sending_never_blocks_the_api(
     sim: Simulator, org: OrgKeys, receiver: Receiver, rw: httpx.Client
 ) -> None:
-    receiver.behaviour.delay = 1.0
+    receiver.behaviour.delay = 0.6
     sim.add_webhook_channel(ORG, receiver.url)
     host_id = sim.add_host(ORG, name="vm0001")
     started = time.monotonic()
@@ -309,7 +309,8 @@ def test_sending_never_blocks_the_api(
         assert (
             rw.post(f"/api/v0/hosts/{host_id}/status", json={"status": status}).status_code == 200
         )
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 0.3
+    receiver.behaviour.delay = 0
     assert len(receiver.wait_for(1, timeout=5)) >= 1
 
 
