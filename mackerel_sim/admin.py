@@ -101,13 +101,14 @@ def create_host(sim: Simulator, req: Request) -> Response:
 
 
 def host_status(sim: Simulator, req: Request) -> Response:
-    body = _body(req)
-    sim.set_host_status(*req.params, str(body.get("status")), user=body.get("user"))
+    body, (org, host_id) = _body(req), req.params
+    sim.set_host_status(org, host_id, str(body.get("status")), user=body.get("user"))
     return _ok()
 
 
 def host_memo(sim: Simulator, req: Request) -> Response:
-    sim.set_host_memo(*req.params, str(_body(req).get("memo", "")))
+    org, host_id = req.params
+    sim.set_host_memo(org, host_id, str(_body(req).get("memo", "")))
     return _ok()
 
 

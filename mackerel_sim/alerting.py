@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import calendar
+import heapq
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -118,8 +119,8 @@ def _occurrence_active(start: float, length: float, now: float, recurrence: JSON
             if n >= 0:
                 total = first.month - 1 + n * months
                 year, month = first.year + total // 12, total % 12 + 1
-                day = min(first.day, calendar.monthrange(year, month)[1])
-                candidates.append(first.replace(year=year, month=month, day=day))
+                day_of_month = min(first.day, calendar.monthrange(year, month)[1])
+                candidates.append(first.replace(year=year, month=month, day=day_of_month))
     for occurrence in candidates:
         t = occurrence.timestamp()
         if t < start or (until is not None and t > float(until)):
@@ -175,12 +176,20 @@ def _suppressed(org: Organization, alert: Alert, monitor: Monitor, now: float) -
     return in_downtime(org, alert, monitor, now)
 
 
+def schedule_renotification(world: World, org: Organization, alert: Alert) -> None:
+    interval = notification_interval(org, alert)
+    if interval and alert.is_open:
+        last = alert.last_notified_at or alert.opened_at
+        heapq.heappush(world.renotify_heap, (last + interval * 60, org.name, alert.id))
+
+
 def notify(
     world: World, org: Organization, alert: Alert, *, trigger: str, user: str | None = None
 ) -> None:
     monitor = org.monitors.get(alert.monitor_id)
     now = world.now()
     alert.last_notified_at = now
+    schedule_renotification(world, org, alert)
     if monitor is None or _suppressed(org, alert, monitor, now):
         return
     payload = webhooks.alert_payload(org, alert, monitor, trigger=trigger, user=user)
@@ -311,15 +320,28 @@ def notification_interval(org: Organization, alert: Alert) -> int | None:
     return int(interval) if interval else None
 
 
-def renotify_due(world: World, org: Organization) -> None:
-    """Re-send open alerts whose notificationInterval (minutes) has passed since the last one."""
+def renotify_due(world: World) -> None:
+    """Re-send open alerts whose notificationInterval (minutes) has passed since the last one.
+
+    Heap entries can be stale (the alert closed, its monitor's interval changed, it was notified
+    again meanwhile); each is checked against the alert as it is now.
+    """
     now = world.now()
-    for alert_id in list(org.open_alerts.values()):
-        alert = org.alerts[alert_id]
+    heap = world.renotify_heap
+    while heap and heap[0][0] <= now:
+        _, org_name, alert_id = heapq.heappop(heap)
+        org = world.orgs.get(org_name)
+        alert = org.alerts.get(alert_id) if org else None
+        if org is None or alert is None or not alert.is_open:
+            continue
         interval = notification_interval(org, alert)
-        last = alert.last_notified_at if alert.last_notified_at is not None else alert.opened_at
+        last = alert.last_notified_at or alert.opened_at
         if interval and now - last >= interval * 60:
             notify(world, org, alert, trigger="monitor")
+
+
+def renotify_groups(world: World, org: Organization) -> None:
+    now = world.now()
     for group in org.groups.values():
         setting = org.group_settings.get(group.setting_id)
         if group.closed_at is not None or setting is None:

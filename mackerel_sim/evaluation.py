@@ -148,10 +148,12 @@ def set_reachable(world: World, org: Organization, host: Host, reachable: bool) 
 
 
 def tick(world: World) -> None:
-    """Periodic work: re-notifications, interruption checks and connectivity catch-up."""
+    """Periodic work: re-notifications and interruption checks.
+
+    Connectivity needs no sweep: every change that can open or close those alerts (reachability,
+    host status, connectivity monitors) refreshes them when it happens.
+    """
+    alerting.renotify_due(world)
     for org in list(world.orgs.values()):
-        alerting.renotify_due(world, org)
+        alerting.renotify_groups(world, org)
         check_interruptions(world, org)
-        for host in list(org.hosts.values()):
-            if not host.reachable:
-                refresh_connectivity(world, org, host)

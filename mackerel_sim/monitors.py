@@ -328,6 +328,9 @@ def update(
     monitor = managed(org, monitor_id)
     _, fields = normalize(org, body, now=world.now(), previous=monitor)
     monitor.fields = fields
+    for alert_id in list(org.open_alerts.values()):
+        if org.alerts[alert_id].monitor_id == monitor.id:
+            alerting.schedule_renotification(world, org, org.alerts[alert_id])
     world.emit(org, "monitor", webhooks.monitor_payload(org, "monitorUpdate", monitor, user=user))
     if monitor.type == "connectivity":
         _refresh_all_connectivity(world, org)

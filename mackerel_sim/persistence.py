@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mackerel_sim import alert_groups, channels, downtimes, inventory, monitors
+from mackerel_sim import alert_groups, alerting, channels, downtimes, inventory, monitors
 from mackerel_sim.alerting import alert_key
 from mackerel_sim.state import (
     JSON,
@@ -143,8 +143,8 @@ def _load_host(world: World, org: Organization, item: JSON) -> None:
 
 def _load_monitor(world: World, org: Organization, item: JSON) -> None:
     if item.get("type") == "check":
-        fields = {k: item[k] for k in ("name", "memo", "isMute") if k in item}
-        monitor = Monitor(_take_id(world, item), "check", fields, host_id=item.get("hostId"))
+        kept: JSON = {k: item[k] for k in ("name", "memo", "isMute") if k in item}
+        monitor = Monitor(_take_id(world, item), "check", kept, host_id=item.get("hostId"))
         org.checks[(str(monitor.host_id), monitor.name)] = monitor.id
         org.check_states.setdefault(monitor.id, CheckState())
     else:
@@ -161,7 +161,7 @@ def _load_alert(world: World, org: Organization, item: JSON) -> None:
         type=item["type"],
         status=item["status"],
         opened_at=float(item["openedAt"]),
-        status_changed_at=float(item.get("statusChangedAt", item["openedAt"])),
+        status_changed_at=float(item.get("statusChangedAt") or item["openedAt"]),
         host_id=item.get("hostId"),
         value=item.get("value"),
         message=item.get("message"),
@@ -231,6 +231,8 @@ def load_org(world: World, data: JSON, *, seed: object) -> Organization:
         org.check_states[monitor_id] = CheckState(**state)
     for alert in sorted(data.get("alerts", []), key=lambda a: a.get("seq") or 0):
         _load_alert(world, org, alert)
+    for alert_id in org.open_alerts.values():
+        alerting.schedule_renotification(world, org, org.alerts[alert_id])
     for item in data.get("downtimes", []):
         downtime_id = _take_id(world, item)
         org.downtimes[downtime_id] = Downtime(downtime_id, downtimes.normalize(org, item))

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import unquote
 
 from mackerel_sim.errors import bad_request
 from mackerel_sim.state import Organization
+
+
+class Headers(Protocol):
+    """Case-insensitive header lookup, as `http.client.HTTPMessage` offers."""
+
+    def get(self, name: str, default: None = None) -> str | None: ...
 
 
 def _refuse_constant(name: str) -> Any:
@@ -24,7 +30,7 @@ class Request:
     method: str
     path: str
     query: dict[str, list[str]]
-    headers: Mapping[str, str]
+    headers: Headers
     body: bytes
     params: list[str] = field(default_factory=list)
     org: Organization | None = None

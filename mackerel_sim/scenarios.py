@@ -698,7 +698,8 @@ def _post_metric(sim: Simulator, org: str, args: JSON) -> None:
     sim.post_host_metrics(org, [point])
 
 
-Action = Callable[["Simulator", ScenarioRun, str, JSON], None]
+# Actions return whatever the simulator method returns; the runner ignores it.
+Action = Callable[["Simulator", ScenarioRun, str, JSON], object]
 ACTIONS: dict[str, Action] = {
     "host_down": lambda sim, run, org, a: sim.host_down(org, a["hostId"]),
     "host_up": lambda sim, run, org, a: sim.host_up(org, a["hostId"]),

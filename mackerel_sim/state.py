@@ -368,6 +368,8 @@ class World:
         self.orgs: dict[str, Organization] = {}
         self.keys: dict[str, tuple[Organization, bool]] = {}  # key → (org, can write)
         self.alert_seq = 0
+        # (due time, org name, alert ID): re-notifications, so a tick need not scan open alerts
+        self.renotify_heap: list[tuple[float, str, str]] = []
         self._emit: Emitter | None = None
 
     def set_emitter(self, emit: Emitter) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ def load(name: str) -> Any:
 
 
 def _wildcard(expected: str, actual: Any) -> bool | None:
-    checks = {
+    checks: dict[str, Callable[[], bool]] = {
         "<id>": lambda: isinstance(actual, str) and bool(BASE58_ID.match(actual)),
         "<epoch-seconds>": lambda: isinstance(actual, int) and actual in SECONDS,
         "<epoch-ms>": lambda: isinstance(actual, int) and actual in MILLISECONDS,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -26,7 +28,7 @@ def hosts(sim: Simulator, org: OrgKeys) -> list[str]:
     return ids
 
 
-def _all_pages(rw: httpx.Client, query: str, limit: int = 100) -> list[list[dict[str, object]]]:
+def _all_pages(rw: httpx.Client, query: str, limit: int = 100) -> list[list[dict[str, Any]]]:
     pages, next_id = [], None
     while True:
         suffix = f"&nextId={next_id}" if next_id else ""

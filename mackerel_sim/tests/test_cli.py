@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -14,7 +15,7 @@ from mackerel_sim.tests.conftest import SSL_CONTEXT
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def start(*args: str) -> tuple[subprocess.Popen[str], dict[str, object]]:
+def start(*args: str) -> tuple[subprocess.Popen[str], dict[str, Any]]:
     process = subprocess.Popen(
         [sys.executable, "-m", "mackerel_sim", "--port", "0", *args],
         cwd=ROOT,
@@ -56,7 +57,7 @@ def test_cli_serves_a_demo_world_and_runs_scenarios(tmp_path: Path) -> None:
         str(tmp_path / "saved.json"),
     )
     try:
-        orgs = {o["name"]: o for o in info["organizations"]}  # type: ignore[union-attr]
+        orgs = {o["name"]: o for o in info["organizations"]}
         with httpx.Client(base_url=str(info["url"]), trust_env=False, verify=SSL_CONTEXT) as c:
             hosts = c.get(
                 "/api/v0/hosts", headers={"X-Api-Key": orgs["acme-prod"]["rwKey"]}

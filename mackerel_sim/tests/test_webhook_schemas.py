@@ -74,7 +74,8 @@ MONITOR_NUMBERS = ("warning", "critical", "responseTimeWarning", "responseTimeCr
 
 
 def raw_schema(name: str) -> dict[str, Any]:
-    return json.loads((SCHEMAS / name).read_text(encoding="utf-8"))
+    schema: dict[str, Any] = json.loads((SCHEMAS / name).read_text(encoding="utf-8"))
+    return schema
 
 
 def _relax_alert(schema: dict[str, Any]) -> None:

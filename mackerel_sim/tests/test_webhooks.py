@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -29,7 +30,7 @@ def org(sim: Simulator) -> OrgKeys:
 
 def _delivered(
     sim: Simulator, receiver: Receiver, event: str | None = None
-) -> list[dict[str, object]]:
+) -> list[dict[str, Any]]:
     assert sim.wait_for_webhooks(5)
     return receiver.bodies(event)
 
@@ -323,3 +324,17 @@ def test_sending_rate_is_controllable(sim: Simulator, org: OrgKeys, receiver: Re
     assert sim.wait_for_webhooks(5)
     assert time.monotonic() - started >= 0.4  # 10 at 20/s: the last leaves after 0.45 s
     sim.set_webhook_rate(None)
+
+
+def test_a_shorter_interval_applies_to_open_alerts(
+    sim: Simulator, org: OrgKeys, receiver: Receiver
+) -> None:
+    host_id = sim.add_host(ORG, name="vm0001")
+    connectivity = next(m for m in sim.monitors(ORG) if m["type"] == "connectivity")
+    body = {k: v for k, v in connectivity.items() if k != "id"}
+    sim.update_monitor(ORG, connectivity["id"], {**body, "notificationInterval": 120})
+    sim.add_webhook_channel(ORG, receiver.url, ["alert"])
+    sim.host_down(ORG, host_id)
+    sim.update_monitor(ORG, connectivity["id"], {**body, "notificationInterval": 10})
+    sim.advance(600)
+    assert len(_delivered(sim, receiver)) == 2
