@@ -64,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--scenario",
-        action="append",
+        action="extend",
+        nargs="+",
         type=parse_scenario,
         default=[],
         metavar="NAME[:k=v,...]",

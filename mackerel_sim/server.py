@@ -130,6 +130,8 @@ class _Handler(BaseHTTPRequestHandler):
             req.body = self._read_body()
             response = self.server.app.handle(req)
         except ApiError as exc:
+            # The body was not read, so the connection cannot carry another request.
+            self.close_connection = True
             response = Response(exc.body(), exc.status, exc.headers)
         except Exception:  # a bug must not kill the connection silently
             traceback.print_exc(file=sys.stderr)
@@ -155,8 +157,13 @@ class ServerHandle:
         self.host = str(host)
         self.port = int(port)
         self.url = f"http://{self.host}:{self.port}"
+        self._stopped = False
 
     def stop(self) -> None:
+        """Stop serving; calling it again does nothing."""
+        if self._stopped:
+            return
+        self._stopped = True
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)

@@ -93,6 +93,7 @@ class Simulator:
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
         self.runs: list[ScenarioRun] = []
+        self._servers: list[ServerHandle] = []
         self._requests: deque[JSON] = deque(maxlen=50_000)
         self._requests_lock = threading.Lock()
 
@@ -113,7 +114,10 @@ class Simulator:
             self.tick()
 
     def close(self) -> None:
+        """Stop scenarios, servers started by `serve()`, the tick and the webhook sender."""
         self._stop.set()
+        for server in self._servers:
+            server.stop()
         for run in list(self.runs):
             run.stop()
         if self._ticker is not None:
@@ -136,7 +140,9 @@ class Simulator:
         from mackerel_sim.server import serve
 
         self.start()
-        return serve(self, host=host, port=port)
+        handle = serve(self, host=host, port=port)
+        self._servers.append(handle)
+        return handle
 
     def record_request(self, req: Request, status: int, elapsed: float) -> None:
         """Remember an API request (not admin ones), so tests can see how a client behaved."""

@@ -53,6 +53,7 @@ def test_cli_serves_a_demo_world_and_runs_scenarios(tmp_path: Path) -> None:
         "5",
         "--scenario",
         "host-down-up:org=acme-prod,down_for=3600",
+        "memo-change",
         "--save-state",
         str(tmp_path / "saved.json"),
     )
@@ -66,7 +67,7 @@ def test_cli_serves_a_demo_world_and_runs_scenarios(tmp_path: Path) -> None:
             filed = c.get("/api/v0/hosts", headers={"X-Api-Key": "file-rw"}).json()["hosts"]
             assert [(h["name"], h["roles"]) for h in filed] == [("vm0900", {"web": ["app"]})]
             runs = c.get("/_sim/runs").json()["runs"]
-            assert [r["name"] for r in runs] == ["host-down-up"]
+            assert [r["name"] for r in runs] == ["host-down-up", "memo-change"]
     finally:
         process.terminate()
         process.wait(timeout=10)
