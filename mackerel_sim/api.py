@@ -11,7 +11,9 @@ from mackerel_sim import (
     channels,
     checks,
     downtimes,
+    graph_defs,
     inventory,
+    metadata,
     metrics,
     monitors,
 )
@@ -148,6 +150,52 @@ def post_service_tsdb(world: World, req: Request) -> Response:
 def service_metrics(world: World, req: Request) -> Response:
     points = metrics.service_metric_values(req.organization, req.params[0], req.query)
     return Response({"metrics": points})
+
+
+def create_graph_defs(world: World, req: Request) -> Response:
+    graph_defs.create(req.organization, req.json())
+    return Response(SUCCESS)
+
+
+def delete_graph_def(world: World, req: Request) -> Response:
+    graph_defs.delete(req.organization, req.json())
+    return Response(SUCCESS)
+
+
+def delete_service_graph_def(world: World, req: Request) -> Response:
+    req.organization.service(req.params[0])
+    return Response(SUCCESS)
+
+
+# --- metadata ----------------------------------------------------------------------------------
+
+
+def _metadata_owner(req: Request) -> tuple[str, ...]:
+    """The owner named by the path: /hosts/<id>, /services/<svc> or /services/<svc>/roles/<role>."""
+    org, params = req.organization, req.params
+    if req.path.startswith("/api/v0/hosts/"):
+        org.host(params[0])
+        return ("host", params[0])
+    return metadata.service_key(org, params[0], params[1] if "/roles/" in req.path else None)
+
+
+def list_metadata(world: World, req: Request) -> Response:
+    return Response({"metadata": metadata.namespaces(req.organization, _metadata_owner(req))})
+
+
+def get_metadata(world: World, req: Request) -> Response:
+    value, headers = metadata.get(req.organization, _metadata_owner(req), req.params[-1])
+    return Response(value, headers=headers)
+
+
+def put_metadata(world: World, req: Request) -> Response:
+    metadata.put(world, req.organization, _metadata_owner(req), req.params[-1], req.json())
+    return Response(SUCCESS)
+
+
+def delete_metadata(world: World, req: Request) -> Response:
+    metadata.delete(req.organization, _metadata_owner(req), req.params[-1])
+    return Response(SUCCESS)
 
 
 # --- services and roles ------------------------------------------------------------------------
@@ -401,8 +449,28 @@ def _other_routes(r: Router[World]) -> None:
     r.add("DELETE", f"{V0}/alert-group-settings/{{}}", delete_group_setting, write=True)
 
 
+def _metadata_routes(r: Router[World]) -> None:
+    """Metadata of hosts, services and roles, and graph definitions."""
+    for owner in (f"{V0}/hosts/{{}}", f"{V0}/services/{{}}", f"{V0}/services/{{}}/roles/{{}}"):
+        r.add("GET", f"{owner}/metadata", list_metadata)
+        r.add("GET", f"{owner}/metadata/{{}}", get_metadata)
+        r.add("PUT", f"{owner}/metadata/{{}}", put_metadata, write=True)
+        r.add("DELETE", f"{owner}/metadata/{{}}", delete_metadata, write=True)
+    r.add("POST", f"{V0}/graph-defs/create", create_graph_defs, write=True)
+    r.add("DELETE", f"{V0}/graph-defs", delete_graph_def, write=True)
+    r.add("DELETE", f"{V0}/services/{{}}/graph-defs/{{}}", delete_service_graph_def, write=True)
+
+
 def build_router() -> Router[World]:
     r: Router[World] = Router()
-    for add in (_hosts_routes, _services_routes, _monitors_routes, _alerts_routes, _other_routes):
+    groups = (
+        _hosts_routes,
+        _services_routes,
+        _monitors_routes,
+        _alerts_routes,
+        _other_routes,
+        _metadata_routes,
+    )
+    for add in groups:
         add(r)
     return r

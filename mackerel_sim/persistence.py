@@ -75,6 +75,12 @@ def dump_org(org: Organization, *, include_metrics: bool) -> JSON:
         "alertGroupSettings": [s.to_api() for s in org.group_settings.values()],
         "alertGroups": [vars(g) for g in org.groups.values()],
         "faults": org.faults.to_json(),
+        "metadata": [
+            {"owner": list(owner), "namespace": ns, "value": value, "modifiedAt": modified}
+            for owner, by_ns in org.metadata.items()
+            for ns, (value, modified) in by_ns.items()
+        ],
+        "graphDefs": list(org.graph_defs.values()),
     }
     if include_metrics:
         data["hostMetrics"] = _dump_series(org.host_metrics)
@@ -245,6 +251,11 @@ def load_org(world: World, data: JSON, *, seed: object) -> Organization:
         )
     for group in data.get("alertGroups", []):
         org.groups[group["id"]] = AlertGroup(**group)
+    for entry in data.get("metadata", []):
+        owner = org.metadata.setdefault(tuple(entry["owner"]), {})
+        owner[entry["namespace"]] = (entry["value"], float(entry["modifiedAt"]))
+    for definition in data.get("graphDefs", []):
+        org.graph_defs[definition["name"]] = definition
     _load_series(org.host_metrics, data.get("hostMetrics", {}))
     _load_series(org.service_metrics, data.get("serviceMetrics", {}))
     return org

@@ -325,6 +325,9 @@ class Organization:
     # consecutive failing evaluations per (monitor ID, host ID or "") for maxCheckAttempts
     attempts: dict[tuple[str, str], int] = field(default_factory=dict)
     faults: Faults = field(default_factory=Faults)
+    # owner ("host", id) / ("service", name) / ("role", service, role) → namespace → (JSON, time)
+    metadata: dict[tuple[str, ...], dict[str, tuple[Any, float]]] = field(default_factory=dict)
+    graph_defs: dict[str, JSON] = field(default_factory=dict)
 
     def to_api(self) -> JSON:
         return {"name": self.name, "displayName": self.display_name}

@@ -122,7 +122,17 @@ def test_scenarios_clock_rate_and_demo(admin: httpx.Client, sim: Simulator) -> N
 
 def test_state_round_trips_into_a_new_simulator(admin: httpx.Client, sim: Simulator) -> None:
     sim.build_demo(["acme-prod"], hosts_per_org=4)
+    host_id = sim.hosts("acme-prod")[0]["id"]
+    sim.post_host_metrics(
+        "acme-prod", [{"hostId": host_id, "name": "loadavg5", "time": START, "value": 1.5}]
+    )
+    key = sim.organization("acme-prod").rw_key
+    admin.put(
+        f"/api/v0/hosts/{host_id}/metadata/rack", json={"rack": "A-12"}, headers={"X-Api-Key": key}
+    )
     dump = admin.get("/_sim/state?metrics=true").json()
+    assert dump["organizations"][0]["metadata"][0]["value"] == {"rack": "A-12"}
+    assert dump["organizations"][0]["hostMetrics"][host_id] == {"loadavg5": [[START, 1.5]]}
     with Simulator(seed=99, start_time=START, speed=0) as other:
         other.load_state(dump)
         assert other.dump_state(include_metrics=True)["organizations"] == dump["organizations"]

@@ -35,6 +35,10 @@ WRITES = [
     ("POST", "/api/v0/downtimes", {}),
     ("POST", "/api/v0/channels", {}),
     ("POST", "/api/v0/alert-group-settings", {}),
+    ("PUT", "/api/v0/hosts/HOST/metadata/ns", {}),
+    ("DELETE", "/api/v0/services/web/metadata/ns", None),
+    ("POST", "/api/v0/graph-defs/create", []),
+    ("DELETE", "/api/v0/graph-defs", {"name": "custom.x"}),
 ]
 
 
