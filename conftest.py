@@ -176,3 +176,67 @@ def page(chromium: object, request: pytest.FixtureRequest) -> Iterator[object]:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+
+
+# --- Real Celery workers against real Redis and the test database ----------------------------
+ROOT = Path(__file__).resolve().parent
+
+
+@pytest.fixture
+def start_worker(transactional_db: None, settings: Any) -> Iterator[Callable[..., Any]]:
+    """``start_worker(**env)`` starts a real worker process on the test database; all are
+    stopped at the end. Extra keyword arguments become environment variables of the worker."""
+    import subprocess
+    import sys
+
+    from django.db import connection
+
+    processes: list[subprocess.Popen[bytes]] = []
+    db = connection.settings_dict
+
+    def _start(**extra: str) -> subprocess.Popen[bytes]:
+        env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST")}
+        env.update(
+            DJANGO_SETTINGS_MODULE="portal.settings",
+            TAIRYO_ENV_FILE="/dev/null",
+            DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+            REDIS_URL=settings.REDIS_URL,
+            TAIRYO_EMAIL_PROVIDER="console",
+        )
+        env.update(extra)
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "portal",
+                "worker",
+                "--pool=solo",
+                "--queues=default,intake,notify,sync",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel=WARNING",
+            ],  # fmt: skip
+            cwd=ROOT,
+            env=env,
+        )
+        processes.append(process)
+        return process
+
+    yield _start
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.wait(timeout=30)
+
+
+@pytest.fixture
+def redis_client(settings: Any) -> Iterator[Any]:
+    """The test process's own Redis database, emptied before and after."""
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    client.flushdb()
+    yield client
+    client.flushdb()

@@ -102,8 +102,10 @@ def process_receipt(receipt_id: int) -> None:
 
 
 def _process_locked(receipt_id: int) -> None:
+    # Lock the receipt row only: locking the joined organization too would make every other
+    # receipt of that organization look taken to a second worker (skip_locked).
     receipt = (
-        WebhookReceipt.objects.select_for_update(skip_locked=True)
+        WebhookReceipt.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("organization")
         .filter(pk=receipt_id, status=WebhookReceipt.Status.PENDING)
         .first()

@@ -5,7 +5,7 @@ The Japanese case mail keeps the shape of the mail customers already know.
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 
 class TemplateText(TypedDict):
@@ -107,3 +107,19 @@ BUILT_IN = {
     ("digest", "en"): DIGEST_EN,
 }
 SENDERS = {"ja": FROM_EMAIL, "en": FROM_EMAIL_EN}
+
+
+def ensure_default_templates(template_model: Any) -> None:
+    """Create the default templates that are missing (the migration, and tests that flush)."""
+    names = {"case": "Case mail", "digest": "Digest mail"}
+    for (kind, language), text in BUILT_IN.items():
+        template_model.objects.get_or_create(
+            name=f"{names[kind]} ({language})",
+            defaults={
+                "kind": kind,
+                "language": language,
+                "is_default": True,
+                "from_email": SENDERS[language],
+                **text,
+            },
+        )

@@ -24,7 +24,7 @@ STUCK_AFTER = timedelta(minutes=10)
 
 def backoff(attempts: int) -> timedelta:
     """30 s, 60 s, 120 s ... capped at 10 minutes, with jitter so retries do not march together."""
-    base = min(30 * 2 ** max(attempts - 1, 0), 600)
+    base = min(settings.TAIRYO_MAIL_RETRY_SECONDS * 2 ** max(attempts - 1, 0), 600)
     return timedelta(seconds=base * random.uniform(0.8, 1.2))  # noqa: S311
 
 

@@ -255,8 +255,10 @@ TAIRYO_DIGEST_WINDOW = timedelta(
 # seconds; its mails are left out and listed in the contact's next mail.
 TAIRYO_FLAP_THRESHOLD = env.integer("TAIRYO_FLAP_THRESHOLD", 3, minimum=2)
 TAIRYO_FLAP_WINDOW = timedelta(seconds=env.integer("TAIRYO_FLAP_WINDOW_SECONDS", 1800, minimum=60))
-# Attempts at handing one mail to the provider before it is marked failed.
+# Attempts at handing one mail to the provider before it is marked failed, and the first wait
+# between attempts (doubling each time, capped at ten minutes).
 TAIRYO_MAIL_MAX_ATTEMPTS = env.integer("TAIRYO_MAIL_MAX_ATTEMPTS", 8, minimum=1)
+TAIRYO_MAIL_RETRY_SECONDS = env.integer("TAIRYO_MAIL_RETRY_SECONDS", 30, minimum=1)
 
 # --- Mackerel ---------------------------------------------------------------------------------
 # Webhook bodies above this size are refused (413) before they are read.

@@ -2,59 +2,22 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from health.models import Heartbeat
 from health.tasks import canary
 from portal.celery import app
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def worker(transactional_db: None) -> Iterator[subprocess.Popen[bytes]]:
-    db = connection.settings_dict
-    env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE="portal.settings_test",
-        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        REDIS_URL=settings.REDIS_URL,
-    )
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "portal",
-            "worker",
-            "--pool=solo",
-            "--queues=default",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel=WARNING",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    yield process
-    process.terminate()
-    process.wait(timeout=30)
-
 
 @pytest.mark.slow
 def test_task_round_trips_through_redis_and_a_real_worker(
-    worker: subprocess.Popen[bytes],
+    start_worker: Callable[..., subprocess.Popen[bytes]],
 ) -> None:
+    worker = start_worker()
     canary.delay()
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and not Heartbeat.objects.filter(name="canary").exists():

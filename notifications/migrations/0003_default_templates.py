@@ -6,21 +6,9 @@ from django.db import migrations
 
 
 def create_defaults(apps: Any, schema_editor: Any) -> None:
-    from notifications.defaults import BUILT_IN, SENDERS
+    from notifications.defaults import ensure_default_templates
 
-    template = apps.get_model("notifications", "Template")
-    names = {"case": "Case mail", "digest": "Digest mail"}
-    for (kind, language), text in BUILT_IN.items():
-        template.objects.get_or_create(
-            name=f"{names[kind]} ({language})",
-            defaults={
-                "kind": kind,
-                "language": language,
-                "is_default": True,
-                "from_email": SENDERS[language],
-                **text,
-            },
-        )
+    ensure_default_templates(apps.get_model("notifications", "Template"))
 
 
 class Migration(migrations.Migration):

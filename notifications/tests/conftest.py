@@ -13,6 +13,17 @@ from orgs.models import Organization
 ALL_TRIGGERS = ["opened", "worsened", "improved", "closed", "renotified"]
 
 
+@pytest.fixture(autouse=True)
+def default_templates(request: pytest.FixtureRequest) -> None:
+    """The migration's default templates, put back after a transactional test flushed them."""
+    if "transactional_db" in request.fixturenames or request.node.get_closest_marker("django_db"):
+        from notifications.defaults import ensure_default_templates
+        from notifications.models import Template
+
+        request.getfixturevalue("db")
+        ensure_default_templates(Template)
+
+
 @pytest.fixture
 def ops(acme: Customer) -> Contact:
     return Contact.objects.create(customer=acme, name="運用担当", email="ops@acme.example")
