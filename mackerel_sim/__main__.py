@@ -101,14 +101,15 @@ def main(argv: list[str] | None = None) -> int:
 
     sim.start()
     server = serve(sim, host=args.host, port=args.port, quiet=not args.verbose)
+    # Scenarios start before the line is printed, so whoever reads it already sees their runs.
+    for name, params in args.scenario:
+        sim.run_scenario(name, **params)
     print(
         json.dumps(
             {"url": server.url, "organizations": [o.to_json() for o in sim.organizations()]}
         ),
         flush=True,
     )
-    for name, params in args.scenario:
-        sim.run_scenario(name, **params)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     try:

@@ -310,7 +310,7 @@ def test_sending_never_blocks_the_api(
         assert (
             rw.post(f"/api/v0/hosts/{host_id}/status", json={"status": status}).status_code == 200
         )
-    assert time.monotonic() - started < 0.3
+    assert time.monotonic() - started < 0.5  # one blocked call alone would take 0.6 s
     receiver.behaviour.delay = 0
     assert len(receiver.wait_for(1, timeout=5)) >= 1
 
