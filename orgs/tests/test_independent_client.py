@@ -12,13 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import mackerel.api as mackerel_api  # an independent client, pinned in requirements-dev.txt
 import pytest
 
 from mackerel_sim import OrgKeys, ServerHandle, Simulator
-
-mackerel_api = pytest.importorskip(
-    "mackerel.api", reason="mackerel.api is a development dependency (requirements-dev.txt)"
-)
 
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy")
 
