@@ -69,9 +69,11 @@ def upsert_webhook_host(
         for key, value in changed.items():
             setattr(host, key, value)
         host.save(update_fields=[*changed, "updated_at"])
-    role_list = roles_named(org, roles)
-    if created or set(host.roles.all()) != set(role_list):
-        host.roles.set(role_list)
+    wanted = set(roles)
+    current = set(host.roles.values_list("service__name", "name")) if not created else set()
+    # Every alert webhook repeats the host's roles; only a real change costs more queries.
+    if wanted != current:
+        host.roles.set(roles_named(org, sorted(wanted)))
     return host
 
 
