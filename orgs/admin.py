@@ -11,6 +11,8 @@ from orgs.models import Organization
 AdminFields = list[str | list[str] | tuple[str, ...] | tuple[()]]
 
 
+# notifications/admin.py registers a subclass with the organization's routes inline: orgs sits
+# below notifications and may not import it (design.md, "Layers").
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin[Organization]):
     form = OrganizationAdminForm

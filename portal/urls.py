@@ -13,6 +13,7 @@ admin.site.site_title = "Tairyo"
 urlpatterns = [
     path("", include("orgs.urls")),
     path("", include("alerts.urls")),
+    path("", include("notifications.urls")),
     path("accounts/", include("accounts.urls")),
     path("healthz", include("health.urls")),
     path("livez", health_views.livez, name="livez"),

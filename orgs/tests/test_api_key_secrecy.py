@@ -16,6 +16,8 @@ from orgs import encryption
 from orgs.models import Organization
 
 API_KEY = "mkr-ApiKey-7Hq2xZpL9sW4bRt8vNc3"
+# The organization page carries its routes inline (notifications/admin.py): an empty formset.
+ROUTES_INLINE = {"routes-TOTAL_FORMS": "0", "routes-INITIAL_FORMS": "0"}
 
 
 def _table_dump() -> str:
@@ -34,6 +36,7 @@ def _save_key_in_admin(client: Client, org: Organization, key: str) -> None:
             "memo": org.memo,
             "is_active": "on",
             "new_api_key": key,
+            **ROUTES_INLINE,
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -81,7 +84,12 @@ def test_malformed_key_is_refused_with_a_form_error(
 ) -> None:
     response = login(superuser).post(
         f"/admin/orgs/organization/{acme_org.pk}/change/",
-        {"customer": acme_org.customer_id, "name": acme_org.name, "new_api_key": "a b"},
+        {
+            "customer": acme_org.customer_id,
+            "name": acme_org.name,
+            "new_api_key": "a b",
+            **ROUTES_INLINE,
+        },
     )
     assert response.status_code == 200
     assert "Mackerel API key" in response.content.decode() or response.context["errors"]
