@@ -5,9 +5,12 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-# The demo: SQLite, tasks in-process, mail printed to the console. No server needed.
+# The demo: SQLite, tasks in-process, the Mackerel and mail simulators in the same process.
 DEMO_ENV := DJANGO_DEBUG=true DATABASE_URL=sqlite:///$(CURDIR)/var/demo.sqlite3 \
-	CELERY_TASK_ALWAYS_EAGER=true TAIRYO_EMAIL_PROVIDER=console TAIRYO_ENV_FILE=/dev/null
+	CELERY_TASK_ALWAYS_EAGER=true TAIRYO_ENV_FILE=/dev/null \
+	TAIRYO_EMAIL_PROVIDER=mailgun MAILGUN_API_KEY=demo-mailgun-key \
+	MAILGUN_SENDER_DOMAIN=demo.tairyo.test MAILGUN_API_URL=http://127.0.0.1:8025/v3 \
+	MACKEREL_API_URL=http://127.0.0.1:8081
 
 .PHONY: messages help demo test test-fast lint format typecheck services compose-check clean
 
@@ -22,9 +25,7 @@ $(INSTALLED): requirements.txt requirements-dev.txt
 
 demo: $(INSTALLED)  ## Serve the portal with demo data on http://127.0.0.1:8000 (SQLite, no servers)
 	mkdir -p var
-	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput -v 0
-	$(DEMO_ENV) $(BIN)/python manage.py seed_demo
-	$(DEMO_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(DEMO_ENV) $(BIN)/python manage.py run_demo
 
 test: $(INSTALLED) services lint  ## Lint, then the whole test suite on PostgreSQL and Redis
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
@@ -46,6 +47,14 @@ typecheck: $(INSTALLED)  ## mypy --strict with the Django and DRF plugins
 
 services:  ## Start PostgreSQL and Redis if they are installed but down
 	@scripts/ensure-services
+
+# Each benchmark sets up its own database and servers, prints a table and writes bench/results/.
+BENCH_SCRIPTS := bench/intake.py
+BENCH_ARGS ?=
+
+.PHONY: bench
+bench: $(INSTALLED) services  ## Benchmarks against design.md's targets (on loopback, ~3 min each)
+	@for script in $(BENCH_SCRIPTS); do $(BIN)/python $$script $(BENCH_ARGS) || exit 1; done
 
 compose-check:  ## Validate docker-compose.yml with the variables of .env.example
 	docker-compose --env-file .env.example -f docker-compose.yml config -q

@@ -11,7 +11,7 @@ from django.db import transaction
 
 from accounts import roles
 from accounts.models import Customer, Membership, User
-from notifications.models import Contact
+from notifications.models import Contact, Route
 from orgs.models import Organization
 
 DEMO_PASSWORD = "tairyo-demo"  # noqa: S105 -- printed for the demo; refused in production
@@ -86,6 +86,7 @@ class Command(BaseCommand):
             self._organizations(customers)
             self._users(customers)
             self._contacts(customers)
+            self._routes()
         self._print_logins()
 
     def _customers(self) -> dict[str, Customer]:
@@ -130,6 +131,16 @@ class Command(BaseCommand):
                 email=email,
                 defaults={"name": name, "language": language},
             )
+
+    def _routes(self) -> None:
+        """Every organization tells all of its customer's contacts about every change."""
+        for org in Organization.objects.filter(name__in=[o.name for o in ORGANIZATIONS]):
+            route, _ = Route.objects.update_or_create(
+                organization=org,
+                name="すべての障害 / every case",
+                defaults={"triggers": [choice.value for choice in Route.Trigger]},
+            )
+            route.contacts.set(Contact.objects.filter(customer_id=org.customer_id))
 
     def _print_logins(self) -> None:
         base = settings.PORTAL_BASE_URL
