@@ -36,6 +36,7 @@ test-fast: $(INSTALLED) services  ## The suite without the slow (real-worker, br
 lint: $(INSTALLED)  ## ruff lint and format check, migrations check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
 	TAIRYO_ENV_FILE=/dev/null $(BIN)/python manage.py makemigrations --check --dry-run -v 0
 
 format: $(INSTALLED)  ## Fix what ruff can fix
