@@ -86,7 +86,36 @@ class TemplateAdminForm(forms.ModelForm[Template]):
                 "kind",
                 _("Routes send case mail with this template; choose another template there first."),
             )
+        self._check_fixed_recipients(cleaned)
         return cleaned
+
+    def _check_fixed_recipients(self, cleaned: dict[str, Any]) -> None:
+        """To (override) and Cc send every mail of the template to the same people.
+
+        That is right for one customer's own template, and a leak for a template that serves
+        several customers: a default one, or one that routes of several customers use.
+        """
+        fixed = [field for field in ("to_override", "cc") if cleaned.get(field)]
+        if not fixed:
+            return
+        if cleaned.get("is_default"):
+            message = _(
+                "A default template serves every customer: it cannot have fixed recipients."
+            )
+        elif len(self._customers_of_routes()) > 1:
+            message = _(
+                "Routes of several customers use this template: it cannot have fixed recipients."
+            )
+        else:
+            return
+        for field in fixed:
+            self.add_error(field, message)
+
+    def _customers_of_routes(self) -> set[int]:
+        if not self.instance.pk:
+            return set()
+        routes = Route.objects.filter(template=self.instance)
+        return set(routes.values_list("customer_id", flat=True))
 
     def _check_renders(self, part: str, source: str, kind: str, language: str) -> None:
         failure = previews.first_error(part, source, kind, language)
@@ -239,4 +268,21 @@ class RouteForm(forms.ModelForm[Route]):
         template = cleaned.get("template")
         if template is not None and template.kind != Template.Kind.CASE:
             self.add_error("template", _("Routes send case mail: choose a case template."))
+        elif template is not None and self._shares_fixed_recipients(template, organization):
+            self.add_error(
+                "template",
+                _(
+                    "This template sends to fixed recipients of another customer: "
+                    "choose another template."
+                ),
+            )
         return cleaned
+
+    def _shares_fixed_recipients(self, template: Template, organization: Organization) -> bool:
+        """Whether ``template`` has To (override) or Cc and serves another customer's routes."""
+        if not (template.to_override or template.cc):
+            return False
+        others = Route.objects.filter(template=template).exclude(
+            customer_id=organization.customer_id
+        )
+        return others.exists()

@@ -118,6 +118,30 @@ def test_digest_template_cannot_be_chosen(login: Login, sales_user: User, route:
     assert list(response.context["adminform"].form.errors) == ["template"]
 
 
+def test_template_with_another_customers_fixed_recipients_is_refused(
+    login: Login, sales_user: User, route: Route, globex_org: Organization, stranger: Contact
+) -> None:
+    acme_only = Template.objects.create(
+        name="Acme with Cc",
+        from_email="noc@tairyo.example",
+        cc="audit@acme.example",
+        subject="{{ case_id }}",
+        body_text="{{ message }}",
+    )
+    route.template = acme_only
+    route.save()
+    response = login(sales_user).post(
+        ADD_URL, _new(globex_org, contacts=[stranger.pk], template=acme_only.pk)
+    )
+    assert list(response.context["adminform"].form.errors) == ["template"]
+    assert not Route.objects.filter(organization=globex_org).exists()
+    # Its own customer may use it on another route.
+    ok = login(sales_user).post(
+        ADD_URL, _new(route.organization, contacts=[route.contacts.get().pk], template=acme_only.pk)
+    )
+    assert ok.status_code == 302
+
+
 def test_change_page_offers_only_this_customers_contacts_and_this_orgs_services(
     login: Login,
     sales_user: User,

@@ -17,6 +17,7 @@ from alerts.tests import payloads
 from notifications import previews, rendering
 from notifications.forms import TemplateAdminForm, clean_addresses
 from notifications.models import Route, Template
+from orgs.models import Organization
 
 pytestmark = pytest.mark.django_db
 Login = Callable[[User], Client]
@@ -174,6 +175,27 @@ def test_template_used_by_a_route_cannot_become_a_digest(
     route.save()
     response = login(sales_user).post(_url(template), _data(kind="digest"))
     assert list(response.context["adminform"].form.errors) == ["kind"]
+
+
+def test_default_template_cannot_have_fixed_recipients(login: Login, sales_user: User) -> None:
+    # A default template serves every customer: a Cc there would copy them all to one inbox.
+    template = _default()
+    data = model_to_dict(template) | {"cc": "audit@acme.example", "to_override": "a@acme.example"}
+    response = login(sales_user).post(_url(template), data)
+    assert set(response.context["adminform"].form.errors) == {"cc", "to_override"}
+    template.refresh_from_db()
+    assert template.cc == ""
+
+
+def test_template_shared_by_customers_cannot_have_fixed_recipients(
+    login: Login, sales_user: User, route: Route, globex_org: Organization
+) -> None:
+    template = Template.objects.create(**_data())
+    route.template = template
+    route.save()
+    Route.objects.create(organization=globex_org, name="globex", template=template)
+    response = login(sales_user).post(_url(template), _data(cc="audit@acme.example"))
+    assert list(response.context["adminform"].form.errors) == ["cc"]
 
 
 def test_change_page_previews_the_sample_case(login: Login, sales_user: User) -> None:
