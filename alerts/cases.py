@@ -111,7 +111,10 @@ def _classify(case: Case, created: bool, obs: Observation) -> tuple[str | None, 
         return _change_kind(case.severity, alert.status), True
     if obs.receipt is None:
         return None, False  # sync seeing an unchanged open alert is not news
-    if case.last_webhook_at and obs.seen_at - case.last_webhook_at < DUPLICATE_WINDOW:
+    # On a case sync opened, the first webhook is the notification of the change sync already
+    # applied, unless it comes a re-notification interval after that change.
+    last_heard = case.last_webhook_at or case.status_changed_at
+    if last_heard and obs.seen_at - last_heard < DUPLICATE_WINDOW:
         return None, False
     return CaseEvent.Kind.RENOTIFIED, True
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.db import OperationalError
 
 
@@ -24,3 +24,22 @@ def sweep_receipts() -> int:
     from alerts import services
 
     return services.sweep()
+
+
+@shared_task
+def schedule_syncs() -> int:
+    """Enqueue one sync per organization, spread over the sync interval (runs from beat)."""
+    from alerts import reconcile
+
+    return reconcile.schedule_syncs()
+
+
+@shared_task(bind=True, acks_late=True, autoretry_for=(OperationalError,), max_retries=5)
+def sync_organization(self: Task[[int], None], org_id: int) -> None:
+    """Sync one organization (inventory, then alerts); a transient failure is tried again."""
+    from alerts import reconcile
+    from orgs import sync
+
+    delay = sync.retry_delay(reconcile.sync_organization(org_id), self.request.retries)
+    if delay is not None:
+        raise self.retry(countdown=delay)

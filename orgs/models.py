@@ -8,7 +8,7 @@ import ipaddress
 import secrets
 import uuid
 from datetime import datetime, timedelta
-from typing import Self, TypeVar
+from typing import Self, TypedDict, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
@@ -24,6 +24,23 @@ from accounts.tenancy import CustomerQuerySet
 from orgs import encryption
 
 _Mirror = TypeVar("_Mirror", bound=models.Model)
+
+# Consecutive failed (or partial) syncs after which staff see an organization flagged.
+SYNC_FAILING_AFTER = 3
+# Written only by sync, with conditional updates; a form saving the row must not put back the
+# values it read (a lock released meanwhile, an error since cleared).
+SYNC_STATE_FIELDS = frozenset(
+    {
+        "last_sync_at",
+        "last_sync_success_at",
+        "sync_error",
+        "consecutive_sync_failures",
+        "alerts_reconciled_at",
+        "sync_lock_token",
+        "sync_started_at",
+        "sync_lock_expires_at",
+    }
+)
 
 
 def _token_digest(token: str) -> str:
@@ -88,6 +105,24 @@ class Organization(models.Model):
         help_text=_("One CIDR per line (e.g. Mackerel's published egress ranges). Empty: any."),
     )
 
+    # Sync health, for staff: when sync last ran and last succeeded, what is wrong now.
+    last_sync_at = models.DateTimeField(_("last sync"), null=True, blank=True, editable=False)
+    last_sync_success_at = models.DateTimeField(
+        _("last successful sync"), null=True, blank=True, editable=False
+    )
+    sync_error = models.TextField(_("sync error"), blank=True, editable=False)
+    consecutive_sync_failures = models.PositiveIntegerField(
+        _("failed syncs in a row"), default=0, editable=False
+    )
+    # Alerts opened before this moment (less a margin) have been reconciled: the next
+    # reconciliation pages back through closed alerts only this far.
+    alerts_reconciled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The sync lock: a lease that a dead worker cannot hold for ever. Taken with a conditional
+    # UPDATE (free or expired), released only by the holder of the token.
+    sync_lock_token = models.CharField(max_length=32, blank=True, editable=False)
+    sync_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sync_lock_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -106,6 +141,12 @@ class Organization(models.Model):
         if not self.webhook_token_digest:
             # Every organization has a token from birth; the plain value is shown once, on rotation.
             self.set_webhook_token(secrets.token_urlsafe(32))
+        if not self._state.adding and not args and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in SYNC_STATE_FIELDS
+            ]
         super().save(*args, **kwargs)  # type: ignore[arg-type]
 
     def get_absolute_url(self) -> str:
@@ -119,6 +160,11 @@ class Organization(models.Model):
                 raise ValidationError(
                     {"webhook_allowed_networks": _("%(net)s is not a network.") % {"net": network}}
                 ) from None
+
+    @property
+    def sync_failing(self) -> bool:
+        """Sync has failed often enough in a row that staff should look."""
+        return self.consecutive_sync_failures >= SYNC_FAILING_AFTER
 
     # --- API key ------------------------------------------------------------------------------
     @property
@@ -293,6 +339,8 @@ class Host(models.Model):
     mackerel_created_at = models.DateTimeField(null=True, blank=True)
     # True while the host is known only from a webhook and sync has not filled it in yet.
     is_placeholder = models.BooleanField(default=False)
+    # When sync last wrote the host from Mackerel's list (created or changed); unchanged hosts are
+    # not rewritten, so the organization's last successful sync says how fresh they are.
     synced_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -345,3 +393,80 @@ class Monitor(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SyncCounts(TypedDict, total=False):
+    """What one sync saw and changed; stored as ``SyncRun.counts``."""
+
+    hosts_seen: int
+    hosts_created: int
+    hosts_updated: int
+    hosts_retired: int
+    services: int
+    roles: int
+    monitors: int
+    monitors_deleted: int
+    alerts_open: int
+    alerts_opened: int
+    alerts_changed: int
+    alerts_closed: int
+    alerts_silenced: int
+
+
+class SyncRun(models.Model):
+    """One sync of an organization from Mackerel's API: when, how it ended, what it changed."""
+
+    class Outcome(models.TextChoices):
+        RUNNING = "running", _("running")
+        SUCCESS = "success", _("success")
+        PARTIAL = "partial", _("partial")
+        FAILED = "failed", _("failed")
+
+    class ErrorKind(models.TextChoices):
+        NONE = "", _("none")
+        AUTHENTICATION = "authentication", _("authentication failed")
+        PERMISSION = "permission", _("permission denied")
+        WRONG_ORGANIZATION = "wrong_organization", _("key of another organization")
+        RATE_LIMITED = "rate_limited", _("rate limited")
+        UNREACHABLE = "unreachable", _("unreachable")
+        SERVER_ERROR = "server_error", _("server error")
+        UNEXPECTED = "unexpected", _("unexpected answer")
+        TIMEOUT = "timeout", _("timed out")
+        INTERRUPTED = "interrupted", _("interrupted")
+        INTERNAL = "internal", _("internal error")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="sync_runs"
+    )
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    outcome = models.CharField(
+        _("outcome"), max_length=16, choices=Outcome.choices, default=Outcome.RUNNING
+    )
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+    error_kind = models.CharField(
+        _("error"), max_length=32, choices=ErrorKind.choices, default="", blank=True
+    )
+    error_message = models.TextField(_("error message"), blank=True)
+    # Registered (non-retired) hosts Mackerel listed, of every status: the history behind the
+    # host-count trend. Null when the run did not get as far as the host list.
+    host_count = models.PositiveIntegerField(_("hosts"), null=True, blank=True)
+
+    # Not stored: the wait Mackerel asked for with a 429, for the task that reschedules the run.
+    retry_after: float | None = None
+
+    objects = CustomerQuerySet["SyncRun"].as_manager()
+
+    class Meta:
+        verbose_name = _("sync run")
+        verbose_name_plural = _("sync runs")
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["organization", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.started_at:%Y-%m-%d %H:%M:%S} {self.outcome}"
+
+    @property
+    def duration(self) -> timedelta | None:
+        return None if self.finished_at is None else self.finished_at - self.started_at

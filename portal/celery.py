@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -27,5 +28,12 @@ app.conf.beat_schedule = {
         "task": "alerts.tasks.sweep_receipts",
         "schedule": 30.0,
         "options": {"expires": 25},
+    },
+    # Every organization's hosts, monitors and alerts from Mackerel's API, one task each, spread
+    # over the interval; what webhooks missed is repaired here (docs/sync.md).
+    "sync-organizations": {
+        "task": "alerts.tasks.schedule_syncs",
+        "schedule": float(settings.TAIRYO_SYNC_INTERVAL_SECONDS),
+        "options": {"expires": settings.TAIRYO_SYNC_INTERVAL_SECONDS * 0.9},
     },
 }

@@ -204,6 +204,9 @@ CELERY_TASK_QUEUES = [Queue(name) for name in ("default", "intake", "notify", "s
 # One place says which queue each task runs on; a worker per queue keeps a slow mail provider
 # from delaying case creation.
 CELERY_TASK_ROUTES = {
+    # Syncs talk to Mackerel and may be slow: they never hold up the webhook intake.
+    "alerts.tasks.schedule_syncs": {"queue": "sync"},
+    "alerts.tasks.sync_organization": {"queue": "sync"},
     "alerts.*": {"queue": "intake"},
     "notifications.*": {"queue": "notify"},
     "orgs.*": {"queue": "sync"},
@@ -272,6 +275,8 @@ TAIRYO_PROXY_HOPS = env.integer("TAIRYO_PROXY_HOPS", 0, minimum=0)
 MACKEREL_API_URL = env.url(
     "MACKEREL_API_URL", "https://api.mackerelio.com", schemes=("http", "https")
 )
+# Every organization is synced from Mackerel's API once per this many seconds (docs/sync.md).
+TAIRYO_SYNC_INTERVAL_SECONDS = env.integer("TAIRYO_SYNC_INTERVAL_SECONDS", 300, minimum=30)
 
 # --- Security: every check of `manage.py check --deploy` answered in production -------------
 SESSION_COOKIE_HTTPONLY = True
