@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
-SCHEMAS = Path(__file__).resolve().parents[3] / "shared" / "mackerel-webhook-schemas"
+# The shared schemas beside the repository (MACKEREL_WEBHOOK_SCHEMAS points elsewhere).
+SCHEMAS = Path(
+    os.environ.get(
+        "MACKEREL_WEBHOOK_SCHEMAS",
+        Path(__file__).resolve().parents[3] / "shared" / "mackerel-webhook-schemas",
+    )
+)
 T0 = 1_780_000_000  # 2026-05-28 20:26:40 UTC, epoch seconds
 
 
@@ -99,6 +106,8 @@ def encode(payload: dict[str, Any]) -> bytes:
 
 def captured_examples() -> list[tuple[str, dict[str, Any]]]:
     """Every example captured from real Mackerel deliveries in the shared schemas."""
+    if not SCHEMAS.is_dir():
+        raise FileNotFoundError(f"the captured webhook examples are not at {SCHEMAS}")
     examples = []
     for path in sorted(SCHEMAS.glob("*.json")):
         for index, example in enumerate(json.loads(path.read_text())["examples"]):
