@@ -134,6 +134,8 @@ EVENT_STATUS = {
     "complained": Notification.Status.COMPLAINED,
     "opened": Notification.Status.OPENED,
 }
+# Reports that say the address itself does not work: the contact is marked for staff to fix.
+PERMANENT_FAILURES = frozenset({"bounced", "rejected", "failed"})
 # A later report never moves a notification back to an earlier state.
 STATUS_ORDER: dict[str, int] = {
     Notification.Status.SENDING: 0,
@@ -175,11 +177,14 @@ def record_delivery_event(
     )
     if not created:
         return notification
-    _advance(notification, EVENT_STATUS.get(event_type), message_id, reason)
-    if event_type == "bounced":
-        Contact.objects.filter(pk=notification.contact_id, email__iexact=recipient).update(
-            bounced_at=timezone.now(), bounce_reason=reason[:2000]
-        )
+    with transaction.atomic():
+        # The contact is marked in the same transaction as the status: nobody sees one without
+        # the other.
+        if event_type in PERMANENT_FAILURES:
+            Contact.objects.filter(pk=notification.contact_id, email__iexact=recipient).update(
+                bounced_at=timezone.now(), bounce_reason=f"{event_type}: {reason}"[:2000]
+            )
+        _advance(notification, EVENT_STATUS.get(event_type), message_id, reason)
     return notification
 
 

@@ -72,9 +72,11 @@ def _plan_batch(batch: int) -> Plan:
 
 def _routes_by_organization(org_ids: set[int]) -> dict[int, list[Route]]:
     routes: dict[int, list[Route]] = defaultdict(list)
-    for route in Route.objects.filter(organization_id__in=org_ids, is_active=True).prefetch_related(
-        "contacts"
-    ):
+    # In a fixed order, so which route (and template) reaches a contact first is predictable.
+    active = Route.objects.filter(organization_id__in=org_ids, is_active=True).order_by(
+        "name", "pk"
+    )
+    for route in active.prefetch_related("contacts"):
         routes[route.organization_id].append(route)
     return routes
 

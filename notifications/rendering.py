@@ -61,8 +61,11 @@ def render(subject: str, text: str, html: str, context: dict[str, Any]) -> Rende
         raise TemplateError(str(exc)) from None
     except Exception as exc:  # a filter given the wrong type, say; the editor needs the message
         raise TemplateError(f"{type(exc).__name__}: {exc}") from None
-    # A subject is one line: mail headers cannot carry line breaks.
-    return RenderedMail(" ".join(rendered_subject.split()), rendered_text, rendered_html)
+    # A subject is one line: mail headers cannot carry line breaks. Plain str, not Django's
+    # SafeString: a page that shows a rendered mail must escape it like any other text.
+    return RenderedMail(
+        " ".join(str(rendered_subject).split()), str(rendered_text), str(rendered_html)
+    )
 
 
 def _local(moment: datetime | None, tz: zoneinfo.ZoneInfo) -> str:

@@ -31,11 +31,21 @@ def relevant_severity(event: CaseEvent) -> str:
     return max(event.severity, event.previous_severity or "ok", key=lambda s: SEVERITY_RANK[s])
 
 
-def route_matches(route: Route, event: CaseEvent) -> bool:
+def services_of(event: CaseEvent) -> set[int]:
+    """The case's service, and every service its host has a role in: a route for any of them
+    hears of the host's alerts."""
     case = event.case
+    services = {case.service_id} if case.service_id else set()
+    if case.host_id:
+        services |= set(case.host.roles.values_list("service_id", flat=True))
+    return services
+
+
+def route_matches(route: Route, event: CaseEvent, services: set[int]) -> bool:
+    """Whether ``route`` sends mail for ``event``; ``services`` is ``services_of(event)``."""
     if not route.is_active or event.kind not in route.triggers:
         return False
-    if route.service_id is not None and route.service_id != case.service_id:
+    if route.service_id is not None and route.service_id not in services:
         return False
     return SEVERITY_RANK[relevant_severity(event)] >= SEVERITY_RANK[route.minimum_severity]
 
@@ -43,8 +53,9 @@ def route_matches(route: Route, event: CaseEvent) -> bool:
 def recipients(event: CaseEvent, routes: Iterable[Route]) -> list[Recipient]:
     """Each active contact of the case's customer once, however many routes reach them."""
     seen: dict[int, Recipient] = {}
+    services = services_of(event)
     for route in routes:
-        if not route_matches(route, event):
+        if not route_matches(route, event, services):
             continue
         for contact in route.contacts.all():
             if contact.is_active and contact.customer_id == event.customer_id:

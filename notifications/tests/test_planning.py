@@ -187,3 +187,16 @@ def test_suppressed_notifications_nobody_listed_go_out_in_a_digest(
     assert len(digests) == 1
     assert Notification.objects.get(pk=digests[0]).items.count() == 2
     assert not Notification.objects.filter(status="suppressed").exists()
+
+
+def test_route_for_any_of_the_hosts_services_hears_of_it(
+    alert_flow: Flow, route: Route, acme_org: Organization
+) -> None:
+    from orgs import mirrors
+
+    route.service = mirrors.service_named(acme_org, "db")
+    route.save()
+    body = payloads.alert()
+    body["host"]["roles"] = [payloads.role("db", "primary"), payloads.role("web", "app")]
+    alert_flow(body)
+    assert Notification.objects.count() == 1
