@@ -36,7 +36,7 @@ def services_of(event: CaseEvent) -> set[int]:
     hears of the host's alerts."""
     case = event.case
     services = {case.service_id} if case.service_id else set()
-    if case.host_id:
+    if case.host is not None:
         services |= set(case.host.roles.values_list("service_id", flat=True))
     return services
 
