@@ -91,10 +91,9 @@ class _Pass:
 def reconcile(org: Organization, client: mackerel.MackerelClient) -> SyncCounts:
     """Apply to cases whatever Mackerel's alerts say that the cases do not; the counts."""
     started = timezone.now()
-    since = (
-        org.alerts_reconciled_at
-        or started - timedelta(seconds=settings.TAIRYO_SYNC_INTERVAL_SECONDS)
-    ) - LOOKBACK_MARGIN
+    # Back to the previous reconciliation, or the first time to this one: alerts closed before
+    # Tairyo watched the organization are history, not news to mail about.
+    since = (org.alerts_reconciled_at or started) - LOOKBACK_MARGIN
     seen = _read(client, since)
     known = _known(org, seen.alerts)
     counts: SyncCounts = {

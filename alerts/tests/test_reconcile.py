@@ -154,6 +154,26 @@ def test_an_alert_opened_and_closed_between_two_syncs_becomes_a_case(
     assert [kind for _, kind in _plan()] == ["opened", "worsened", "closed"]
 
 
+def test_the_first_sync_takes_open_alerts_but_not_old_history(
+    acme_org: Organization, settings: Any
+) -> None:
+    sim = Simulator(seed=5, speed=0, start_time=time.time() - 3600)
+    server = sim.serve(port=0)
+    settings.MACKEREL_API_URL = server.url
+    try:
+        SimulatedMackerel(sim, server.url).connect(acme_org)
+        monitor = _connectivity(sim, acme_org)
+        old, still_open = (sim.add_host(acme_org.name, name=f"vm{i}") for i in (1, 2))
+        closed_id = sim.open_alert(acme_org.name, monitor, host_id=old)
+        sim.close_alert(acme_org.name, closed_id, manual=False)
+        open_id = sim.open_alert(acme_org.name, monitor, host_id=still_open)
+        run = _sync(acme_org)
+    finally:
+        sim.close()
+    assert run.counts["alerts_opened"] == 1
+    assert list(Case.objects.values_list("alert_id", flat=True)) == [open_id]
+
+
 def test_a_change_webhooks_missed_is_applied_with_mackerels_time(
     mackerel: SimulatedMackerel, acme_org: Organization
 ) -> None:
