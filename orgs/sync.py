@@ -271,10 +271,14 @@ def retry_delay(run: SyncRun | None, retries: int) -> float | None:
     if run.error_kind not in TRANSIENT:
         return None
     if run.retry_after is not None:
-        return run.retry_after
-    step = RETRY_BACKOFF * 2.0**retries
-    # Jitter so organizations failing together (Mackerel down) do not come back together.
-    return step / 2 + random.uniform(0, step / 2)  # noqa: S311
+        delay = run.retry_after
+    else:
+        step = RETRY_BACKOFF * 2.0**retries
+        # Jitter so organizations failing together (Mackerel down) do not come back together.
+        delay = step / 2 + random.uniform(0, step / 2)  # noqa: S311
+    # A wait as long as the interval is the next scheduled sync's; a countdown in Redis that long
+    # would also risk outliving the broker's visibility timeout and running twice.
+    return delay if delay < settings.TAIRYO_SYNC_INTERVAL_SECONDS else None
 
 
 # --- Scheduling -------------------------------------------------------------------------------

@@ -202,6 +202,8 @@ def test_a_long_retry_after_ends_the_run_and_reschedules_it(
     assert run.retry_after == 120
     assert sync.retry_delay(run, 0) == 120
     assert sync.retry_delay(run, sync.MAX_RETRIES) is None
+    run.retry_after = 3600
+    assert sync.retry_delay(run, 0) is None, "the next scheduled sync comes sooner"
     assert acme_org.sync_error.startswith("rate limited: ")
 
 
