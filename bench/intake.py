@@ -2,7 +2,7 @@
 
 What it does, all on loopback:
 
-1. creates a dedicated PostgreSQL database and empties a dedicated Redis database, then runs
+1. creates a dedicated PostgreSQL database and takes an empty Redis database, then runs
    ``migrate`` and ``seed_demo`` there with production settings (DJANGO_DEBUG=false, throw-away
    secrets);
 2. starts gunicorn (sync workers, persistent database connections) on a free port;
@@ -406,7 +406,7 @@ def gunicorn(
 
 
 def wait_until_serving(setup: Setup, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    """Wait until every worker could answer /livez, or fail with gunicorn's log."""
+    """Wait until gunicorn answers /livez, or fail with its log."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -784,8 +784,11 @@ def fixed_rate(
     latencies, statuses, errors, lag_ms, wall = asyncio.run(
         open_loop(setup.port, templates, rate=rate, seconds=seconds, tag=tag, timeout=10.0)
     )
-    after_cpu = meter.sample()
     cpu = time.process_time() - cpu_before
+    # The server's work per request: every request it handled, answered in time or not, with
+    # the CPU it spent until the last one was committed.
+    handled = settled_receipt_count(setup) - before
+    after_cpu = meter.sample()
     ok = sum(n for status, n in statuses.items() if status.startswith("2"))
     return Latency(
         rate=rate,
@@ -798,8 +801,8 @@ def fixed_rate(
         achieved_rps=round(sum(statuses.values()) / wall, 1) if wall else 0.0,
         max_schedule_lag_ms=round(lag_ms, 2),
         generator_cpu_percent=round(100 * cpu / wall, 1) if wall else 0.0,
-        receipts_added=settled_receipt_count(setup) - before,
-        cpu_ms_per_request=CpuMeter.per_request(before_cpu, after_cpu, sum(statuses.values())),
+        receipts_added=handled,
+        cpu_ms_per_request=CpuMeter.per_request(before_cpu, after_cpu, handled),
     )
 
 
