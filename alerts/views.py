@@ -53,7 +53,7 @@ def _basic_auth(request: HttpRequest) -> tuple[str, str]:
 @csrf_exempt
 @require_POST
 def mackerel_webhook(request: HttpRequest, token: str) -> JsonResponse:
-    org = Organization.objects.by_webhook_token(token)
+    org = Organization.objects.by_webhook_token_cached(token)
     if org is None or not org.is_active:
         return _error(404, "unknown webhook URL")
     address = client_address(request)

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import ipaddress
 import secrets
+import time
 import uuid
 from datetime import datetime, timedelta
 from typing import Self, TypedDict, TypeVar
@@ -66,6 +67,35 @@ class OrganizationQuerySet(CustomerQuerySet["Organization"]):
             if org.webhook_token_matches(token, now=now):
                 return org
         return None
+
+    def by_webhook_token_cached(self, token: str) -> Organization | None:
+        """``by_webhook_token``, remembered by this process for TAIRYO_WEBHOOK_TOKEN_CACHE_SECONDS.
+
+        The lookup was a third of the intake's cost. A token revoked or an organization
+        deactivated elsewhere keeps working for at most the cache's lifetime in other processes;
+        this process forgets at once whenever it saves an organization. Misses are not cached.
+        """
+        ttl = settings.TAIRYO_WEBHOOK_TOKEN_CACHE_SECONDS
+        digest = _token_digest(token)
+        now = time.time()
+        hit = _TOKEN_CACHE.get(digest)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        org = self.by_webhook_token(token)
+        if org is not None and ttl > 0:
+            if len(_TOKEN_CACHE) >= _TOKEN_CACHE_SIZE:
+                _TOKEN_CACHE.clear()
+            _TOKEN_CACHE[digest] = (now + ttl, org)
+        return org
+
+
+# Webhook token digest → (expiry, organization), per process; see by_webhook_token_cached.
+_TOKEN_CACHE: dict[str, tuple[float, Organization]] = {}
+_TOKEN_CACHE_SIZE = 1000
+
+
+def forget_webhook_tokens() -> None:
+    _TOKEN_CACHE.clear()
 
 
 class Organization(models.Model):
@@ -148,6 +178,7 @@ class Organization(models.Model):
                 if not field.primary_key and field.name not in SYNC_STATE_FIELDS
             ]
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+        forget_webhook_tokens()
 
     def get_absolute_url(self) -> str:
         return reverse("orgs:organization_detail", kwargs={"code": self.code})

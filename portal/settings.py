@@ -268,6 +268,8 @@ TAIRYO_MAIL_MAX_ATTEMPTS = env.integer("TAIRYO_MAIL_MAX_ATTEMPTS", 8, minimum=1)
 TAIRYO_MAIL_RETRY_SECONDS = env.integer("TAIRYO_MAIL_RETRY_SECONDS", 30, minimum=1)
 
 # --- Mackerel ---------------------------------------------------------------------------------
+# Seconds each process remembers which organization a webhook token belongs to (0: never).
+TAIRYO_WEBHOOK_TOKEN_CACHE_SECONDS = env.integer("TAIRYO_WEBHOOK_TOKEN_CACHE_SECONDS", 5, minimum=0)
 # Webhook bodies above this size are refused (413) before they are read.
 TAIRYO_WEBHOOK_MAX_BYTES = env.integer("TAIRYO_WEBHOOK_MAX_BYTES", 256 * 1024, minimum=1024)
 # Proxies in front of Tairyo that append to X-Forwarded-For; 0 trusts only the peer address.

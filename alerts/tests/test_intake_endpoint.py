@@ -153,3 +153,22 @@ def test_no_body_makes_the_endpoint_fail(post_webhook: Callable[..., Any], body:
     else:
         assert response.json()["error"]
         assert stored == (1 if response.status_code == 400 else 0)
+
+
+def test_token_cache_forgets_a_revoked_token_within_its_lifetime(
+    post_webhook: Callable[..., Any], acme_org: Organization, acme_token: str, settings: Any
+) -> None:
+    import time_machine
+    from django.utils import timezone
+
+    from orgs.models import forget_webhook_tokens
+
+    assert post_webhook(payloads.alert(), token=acme_token).status_code == 200
+    # Revoked by another process: this process's cache does not hear of it...
+    Organization.objects.filter(pk=acme_org.pk).update(webhook_token_digest="revoked")
+    assert post_webhook(payloads.alert(), token=acme_token).status_code == 200
+    # ...for longer than TAIRYO_WEBHOOK_TOKEN_CACHE_SECONDS.
+    later = timezone.now() + timedelta(seconds=settings.TAIRYO_WEBHOOK_TOKEN_CACHE_SECONDS + 1)
+    with time_machine.travel(later):
+        assert post_webhook(payloads.alert(), token=acme_token).status_code == 404
+    forget_webhook_tokens()
