@@ -170,7 +170,8 @@ class Case(models.Model):
         return self.alert_id
 
     def get_absolute_url(self) -> str:
-        return reverse("alerts:case_detail", kwargs={"alert_id": self.alert_id})
+        # The page lives in `pages` (it shows the case's mails too); the URL is the one in mails.
+        return reverse("pages:case_detail", kwargs={"alert_id": self.alert_id})
 
     @property
     def portal_url(self) -> str:

@@ -8,5 +8,7 @@ app_name = "alerts"
 
 urlpatterns = [
     path("hooks/mackerel/<str:token>/", views.mackerel_webhook, name="mackerel_webhook"),
-    path("cases/<str:alert_id>/", views.case_detail, name="case_detail"),
+    path("cases/", views.case_list, name="case_list"),
+    path("status/", views.status, name="status"),
+    path("status/live/", views.status_live, name="status_live"),
 ]

@@ -1,4 +1,5 @@
-"""Mackerel's webhooks come in here: check, store, answer (design.md invariant 5)."""
+"""Mackerel's webhooks come in here: check, store, answer (design.md invariant 5); and the
+customer's case list and live status page."""
 
 from __future__ import annotations
 
@@ -9,16 +10,24 @@ import logging
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.http import ConditionalGetMiddleware
 from django.shortcuts import render
+from django.utils.decorators import decorator_from_middleware
+from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from accounts.tenancy import get_visible_or_404
 from alerts import intake, services
+from alerts.filters import CaseFilterForm
 from alerts.models import Case
+from alerts.status import open_cases
 from orgs.models import Organization
+from portal import pagination
 
 logger = logging.getLogger(__name__)
+
+# An ETag from the response body, and 304 when the client already has it.
+conditional_on_content = decorator_from_middleware(ConditionalGetMiddleware)
 
 KEPT_HEADERS = ("Content-Type", "Content-Length", "User-Agent", "X-Forwarded-For")
 
@@ -87,12 +96,32 @@ def mackerel_webhook(request: HttpRequest, token: str) -> JsonResponse:
 
 
 @login_required
-def case_detail(request: HttpRequest, alert_id: str) -> HttpResponse:
-    """The page every mail links to: the case, its host and its timeline."""
-    case = get_visible_or_404(
-        Case.objects.select_related("organization", "host", "service"),
-        request.user,
-        alert_id=alert_id,
-    )
-    events = case.events.order_by("occurred_at", "id")
-    return render(request, "alerts/case_detail.html", {"case": case, "events": events})
+def case_list(request: HttpRequest) -> HttpResponse:
+    form = CaseFilterForm(request.GET, user=request.user)
+    cases = form.filter(Case.objects.visible_to(request.user))
+    cases = cases.select_related("organization", "host", "service").order_by("-opened_at", "-id")
+    page = pagination.window_page(cases, request.GET.get("page"))
+    return render(request, "alerts/case_list.html", {"form": form, "page": page})
+
+
+# The live status page polls a small HTML fragment rather than holding a server-sent-events
+# stream open: polling works under gunicorn's sync workers (an SSE stream would pin one worker
+# per open tab, and the production server has two cores), through any proxy or load balancer,
+# and across reconnects and expired sessions with no extra code. Every poll is two queries, and
+# an unchanged fragment answers 304 with no body (ConditionalGetMiddleware's ETag), so a few
+# hundred open tabs polling every 5 s are cheap (reliability.md section 7).
+STATUS_POLL_SECONDS = 5
+
+
+@login_required
+def status(request: HttpRequest) -> HttpResponse:
+    context = {"open": open_cases(request.user), "poll_seconds": STATUS_POLL_SECONDS}
+    return render(request, "alerts/status.html", context)
+
+
+@login_required
+@conditional_on_content
+@cache_control(private=True, no_cache=True)
+def status_live(request: HttpRequest) -> HttpResponse:
+    """The status page's changing part, fetched by static/js/live.js every few seconds."""
+    return render(request, "alerts/_status_cases.html", {"open": open_cases(request.user)})

@@ -69,7 +69,7 @@ def _event_label(kind: str, language: str) -> str:
 
 
 def _case_url(case_id: str) -> str:
-    return f"{settings.PORTAL_BASE_URL}{reverse('alerts:case_detail', args=[case_id])}"
+    return f"{settings.PORTAL_BASE_URL}{reverse('pages:case_detail', args=[case_id])}"
 
 
 def sample_case(

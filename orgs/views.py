@@ -1,4 +1,4 @@
-"""Customer pages about their Mackerel organizations."""
+"""Customer pages about their Mackerel organizations and hosts."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from accounts.tenancy import get_visible_or_404
-from orgs.models import Organization
+from orgs.filters import HostFilterForm, with_roles
+from orgs.models import Host, Organization
+from portal import pagination
 
 
 @login_required
@@ -22,3 +24,11 @@ def organization_detail(request: HttpRequest, code: str) -> HttpResponse:
         Organization.objects.select_related("customer"), request.user, code=code
     )
     return render(request, "orgs/organization_detail.html", {"organization": org})
+
+
+@login_required
+def host_list(request: HttpRequest) -> HttpResponse:
+    form = HostFilterForm(request.GET, user=request.user)
+    hosts = form.filter(Host.objects.visible_to(request.user))
+    page = pagination.counted_page(with_roles(hosts), request.GET.get("page"))
+    return render(request, "orgs/host_list.html", {"form": form, "page": page})

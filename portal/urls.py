@@ -11,6 +11,7 @@ admin.site.site_header = "Tairyo"
 admin.site.site_title = "Tairyo"
 
 urlpatterns = [
+    path("", include("pages.urls")),
     path("", include("orgs.urls")),
     path("", include("alerts.urls")),
     path("", include("notifications.urls")),
