@@ -18,6 +18,14 @@ def process_receipt(receipt_id: int) -> None:
     services.process_receipt(receipt_id)
 
 
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def process_pending() -> int:
+    """Drain every pending webhook receipt (woken by the intake, at most once per window)."""
+    from alerts import services
+
+    return services.process_pending()
+
+
 @shared_task
 def sweep_receipts() -> int:
     """Re-enqueue webhook receipts that no worker has processed (runs from beat)."""

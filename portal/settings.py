@@ -271,6 +271,9 @@ TAIRYO_MAIL_RETRY_SECONDS = env.integer("TAIRYO_MAIL_RETRY_SECONDS", 30, minimum
 # --- Mackerel ---------------------------------------------------------------------------------
 # Seconds each process remembers which organization a webhook token belongs to (0: never).
 TAIRYO_WEBHOOK_TOKEN_CACHE_SECONDS = env.integer("TAIRYO_WEBHOOK_TOKEN_CACHE_SECONDS", 5, minimum=0)
+# During a storm the intake wakes the workers at most once per this many milliseconds (each
+# wake-up drains every pending receipt); 0 publishes one task per webhook.
+TAIRYO_INTAKE_WAKE_MS = env.integer("TAIRYO_INTAKE_WAKE_MS", 250, minimum=0)
 # Webhook bodies above this size are refused (413) before they are read.
 TAIRYO_WEBHOOK_MAX_BYTES = env.integer("TAIRYO_WEBHOOK_MAX_BYTES", 256 * 1024, minimum=1024)
 # Proxies in front of Tairyo that append to X-Forwarded-For; 0 trusts only the peer address.
