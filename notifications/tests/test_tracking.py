@@ -36,7 +36,7 @@ def tracked(mail_provider: Any, live_server: Any, settings: Any) -> Iterator[Any
     mail_provider.configure_tracking(auto=False)
 
 
-def _wait_for(check: Callable[[], bool], timeout: float = 10) -> None:
+def _wait_for(check: Callable[[], bool], timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         assert time.monotonic() < deadline, "timed out"
