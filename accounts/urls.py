@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts import forms
+from accounts import forms, views
 
 app_name = "accounts"
 
@@ -16,4 +16,5 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("settings/", views.preferences, name="preferences"),
 ]

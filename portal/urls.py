@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts import views as accounts_views
 from health import views as health_views
 
 admin.site.site_header = "Tairyo"
@@ -20,5 +21,7 @@ urlpatterns = [
     path("livez", health_views.livez, name="livez"),
     path("admin/", admin.site.urls),
     path("anymail/", include("anymail.urls")),
+    # Django's language switch, which also saves the language on the logged-in user.
+    path("i18n/setlang/", accounts_views.set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
