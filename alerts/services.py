@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -297,6 +298,19 @@ def wake_planner() -> None:
         current_app.signature(PLANNER_TASK).apply_async(retry=False)
     except Exception:
         logger.warning("could not wake the notification planner", exc_info=True)
+
+
+def reprocess(receipt_ids: list[int]) -> int:
+    """Staff asked for these receipts to be processed again (after a fix, say).
+
+    Safe whatever they did the first time: applying a webhook twice changes nothing.
+    """
+    count = WebhookReceipt.objects.filter(pk__in=receipt_ids).update(
+        status=WebhookReceipt.Status.PENDING, attempts=0, reason="", processed_at=None
+    )
+    for receipt_id in receipt_ids:
+        transaction.on_commit(functools.partial(enqueue, receipt_id))
+    return count
 
 
 def sweep(older_than: timedelta = timedelta(seconds=30), limit: int = 500) -> int:

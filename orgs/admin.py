@@ -7,8 +7,10 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
+from orgs import admin_actions
 from orgs.forms import OrganizationAdminForm
 from orgs.models import SYNC_FAILING_AFTER, Organization, SyncRun
 
@@ -55,13 +57,36 @@ class OrganizationAdmin(admin.ModelAdmin[Organization]):
     list_filter = ("is_active", SyncFailingFilter, "customer")
     search_fields = ("name", "display_name", "memo", "customer__name")
     readonly_fields = (
-        "api_key_hint", "api_key_updated_at", "created_at", "updated_at", *SYNC_FIELDS,
+        "api_key_hint", "api_key_updated_at", "last_test_webhook", "created_at", "updated_at",
+        *SYNC_FIELDS,
     )  # fmt: skip
     autocomplete_fields = ("customer",)
+    actions = ("check_api_key", "rotate_webhook_token")
+
+    @admin.action(description=_("Check the Mackerel API key"), permissions=["view"])
+    def check_api_key(self, request: HttpRequest, queryset: QuerySet[Organization]) -> None:
+        admin_actions.check_keys(request, queryset)
+
+    @admin.action(description=_("Rotate the webhook token (shows the new URL once)"),
+                  permissions=["manage_secrets"])  # fmt: skip
+    def rotate_webhook_token(self, request: HttpRequest, queryset: QuerySet[Organization]) -> None:
+        admin_actions.rotate_tokens(request, queryset)
+
+    def has_manage_secrets_permission(self, request: HttpRequest) -> bool:
+        # Keys and tokens are for superusers only (docs/authorization.md).
+        return bool(request.user.is_superuser)
 
     @admin.display(description=_("API key"))
     def api_key_hint(self, org: Organization) -> str:
         return org.api_key_masked or "—"
+
+    @admin.display(description=_("last test webhook"))
+    def last_test_webhook(self, org: Organization) -> str:
+        """When Mackerel's "test" button last reached this organization's webhook URL."""
+        if org.pk is None:
+            return "—"
+        sample = org.webhook_receipts.filter(event="sample").order_by("-received_at").first()
+        return localtime(sample.received_at).strftime("%Y-%m-%d %H:%M:%S %Z") if sample else "—"
 
     @admin.display(
         description=_("sync failing"), boolean=True, ordering="consecutive_sync_failures"
@@ -85,7 +110,8 @@ class OrganizationAdmin(admin.ModelAdmin[Organization]):
         # Only superusers manage secrets; sales see that a key is set, not how to change it.
         if request.user.is_superuser:
             fields += ["new_api_key", "clear_api_key"]
-        fields += ["api_key_hint", "api_key_updated_at", "created_at", "updated_at"]
+        fields += ["api_key_hint", "api_key_updated_at", "last_test_webhook"]
+        fields += ["created_at", "updated_at"]
         return [*fields, *SYNC_FIELDS] if obj is not None else fields
 
 
