@@ -4,6 +4,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.http import HttpRequest
 from django.test import Client
 from pytest_django.fixtures import Settings
 
@@ -54,7 +55,10 @@ def test_seed_demo_is_idempotent() -> None:
 @pytest.mark.django_db
 def test_demo_customer_logs_in_and_sees_only_their_organizations(client: Client) -> None:
     _seed()
-    assert client.login(username="charlie@globex.example", password=DEMO_PASSWORD)
+    # django-axes needs the request to count attempts; the test client's login has none.
+    assert client.login(
+        request=HttpRequest(), username="charlie@globex.example", password=DEMO_PASSWORD
+    )
     page = client.get("/").content.decode()
     assert "globex-prod" in page
     assert "globex-dev" in page
