@@ -96,6 +96,17 @@ def superuser(db: None) -> User:
     return _staff("root@tairyo.example", None)
 
 
+def verify_second_factor(client: Client, user: User) -> None:
+    """Mark the client's session as past the TOTP step, as staff must be (accounts/two_factor)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device, _ = TOTPDevice.objects.get_or_create(user=user, name="test", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
 @pytest.fixture
 def login(db: None) -> Callable[[User], Client]:
     """``login(alice)`` gives a test client with alice's session."""
@@ -103,6 +114,8 @@ def login(db: None) -> Callable[[User], Client]:
     def _login(user: User) -> Client:
         client = Client()
         client.force_login(user)
+        if user.is_staff:
+            verify_second_factor(client, user)
         return client
 
     return _login

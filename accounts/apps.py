@@ -21,3 +21,5 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         # Permissions only exist once every app has migrated, so groups are synced afterwards.
         post_migrate.connect(_sync_groups, dispatch_uid="accounts.sync_staff_groups")
+        # Decides at each login whether the user owes a second factor.
+        from accounts import two_factor  # noqa: F401

@@ -49,3 +49,19 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
                 to_email,
                 html_email_template_name,
             )
+
+
+class TokenForm(forms.Form):
+    """A six-digit code from the user's authenticator app."""
+
+    token = forms.RegexField(
+        label=_("Code from your authenticator app"),
+        regex=r"^\s*\d{6}\s*$",
+        error_messages={"invalid": _("Enter the six digits your app shows.")},
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+    def clean_token(self) -> str:
+        return str(self.cleaned_data["token"]).strip()
