@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 from zoneinfo import available_timezones
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -133,3 +133,62 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.customer} ({self.role})"
+
+
+class ApiTokenQuerySet(CustomerQuerySet["ApiToken"]):
+    """API tokens, scoped by customer (a staff-wide token has no customer)."""
+
+    def usable(self) -> Self:
+        """Tokens that are neither revoked nor expired."""
+        now = timezone.now()
+        return self.filter(revoked_at=None).filter(
+            models.Q(expires_at=None) | models.Q(expires_at__gt=now)
+        )
+
+
+class ApiToken(models.Model):
+    """A credential for the REST API, of one customer or (staff only) of every customer.
+
+    Only a SHA-256 digest of the token is stored; the short ``prefix`` finds the row, and the
+    digest is then compared in constant time. The token itself is shown once, when made.
+    """
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="api_tokens",
+        verbose_name=_("customer"),
+        help_text=_("Empty: every customer (staff tokens only)."),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    can_write = models.BooleanField(
+        _("read-write"), default=False, help_text=_("Untick for a read-only token.")
+    )
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    digest = models.CharField(max_length=64, editable=False)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_usable(self) -> bool:
+        if self.revoked_at is not None:
+            return False
+        return self.expires_at is None or self.expires_at > timezone.now()

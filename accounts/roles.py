@@ -20,6 +20,8 @@ SALES_EDIT = {
     "orgs": ["organization"],
     "notifications": ["contact", "route", "template"],
 }
+# Sales also make and revoke API tokens: read-only ones (ApiTokenAdmin); support change nothing.
+TOKEN_EDIT = {"accounts": ["apitoken"]}
 READ_ONLY_APPS = ("accounts", "orgs", "alerts", "notifications", "health")
 
 
@@ -46,7 +48,12 @@ def sync_staff_groups() -> None:
         for app_label, models in SALES_EDIT.items()
         for perm in _permissions(app_label, models, ("add", "change", "delete"))
     ]
-    sales.permissions.set(view + edit)
+    tokens = [
+        perm
+        for app_label, models in TOKEN_EDIT.items()
+        for perm in _permissions(app_label, models, ("add", "change"))
+    ]
+    sales.permissions.set(view + edit + tokens)
     support, _ = Group.objects.get_or_create(name=SUPPORT)
     support.permissions.set(view)
 

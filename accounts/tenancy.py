@@ -24,7 +24,7 @@ from django.http import Http404
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
-    from accounts.models import Customer, User
+    from accounts.models import ApiToken, Customer, User
 
 _M = TypeVar("_M", bound=models.Model)
 
@@ -37,6 +37,13 @@ class CustomerQuerySet(models.QuerySet[_M]):
 
     def for_customer(self, customer: Customer) -> Self:
         return self.filter(**{self.customer_lookup: customer.pk})
+
+    def for_token(self, token: ApiToken) -> Self:
+        """The rows an API token may reach: its customer's, or every customer's for a staff token
+        (which only staff can make, in the admin)."""
+        if token.customer_id is None:
+            return self.all()
+        return self.filter(**{self.customer_lookup: token.customer_id})
 
     def visible_to(self, user: User | AnonymousUser) -> Self:
         if not user.is_authenticated or not user.is_active:

@@ -80,6 +80,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "anymail",
     "axes",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "accounts",
@@ -291,6 +294,43 @@ TAIRYO_FLAP_WINDOW = timedelta(seconds=env.integer("TAIRYO_FLAP_WINDOW_SECONDS",
 # between attempts (doubling each time, capped at ten minutes).
 TAIRYO_MAIL_MAX_ATTEMPTS = env.integer("TAIRYO_MAIL_MAX_ATTEMPTS", 8, minimum=1)
 TAIRYO_MAIL_RETRY_SECONDS = env.integer("TAIRYO_MAIL_RETRY_SECONDS", 30, minimum=1)
+
+# --- REST API (docs/api.md) ------------------------------------------------------------------
+# Requests per API token; beyond it a 429 with Retry-After. Counted in Redis, shared by every
+# web process; if Redis is unreachable requests are let through rather than refused.
+TAIRYO_API_RATE = env.string("TAIRYO_API_RATE", "600/min")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "api": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "tairyo:api",
+        "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1},
+    },
+}
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.api.authentication.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.api.permissions.TokenPermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.api.throttling.TokenRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "accounts.api.pagination.ApiCursorPagination",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "accounts.api.schema.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "accounts.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Tairyo API",
+    "DESCRIPTION": "Cases, hosts and contacts of a Tairyo customer. See docs/api.md.",
+    "VERSION": "1",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from the drf-spectacular-sidecar package's static files, never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 
 # --- Mackerel ---------------------------------------------------------------------------------
 # Seconds each process remembers which organization a webhook token belongs to (0: never).

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("alerts.urls")),
     path("", include("notifications.urls")),
     path("accounts/", include("accounts.urls")),
+    path("api/v1/", include("portal.api_urls")),
     path("healthz", include("health.urls")),
     path("livez", health_views.livez, name="livez"),
     path("admin/", admin.site.urls),

@@ -45,6 +45,10 @@ NOT_CUSTOMER_FACING = {
     "admin:",
     # The token in the mailed link is the credential; it names no customer object.
     "accounts:password_reset_confirm",
+    # The REST API takes API tokens, not sessions; every endpoint inherits the same checks
+    # (anonymous 401, another customer's object 404, read-only token 403) from
+    # accounts/tests/api.py, and test_every_api_endpoint_is_tested makes sure none is left out.
+    "api:",
 }
 
 

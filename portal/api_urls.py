@@ -1,0 +1,26 @@
+"""The REST API under /api/v1/: each app's viewsets on one router, the schema and its docs."""
+
+from __future__ import annotations
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from notifications.api.views import CaseViewSet, ContactViewSet, NotificationViewSet
+from orgs.api.views import HostViewSet, OrganizationViewSet, ServiceViewSet
+
+app_name = "api"
+
+router = SimpleRouter()
+router.register("organizations", OrganizationViewSet, basename="organization")
+router.register("services", ServiceViewSet, basename="service")
+router.register("hosts", HostViewSet, basename="host")
+router.register("cases", CaseViewSet, basename="case")
+router.register("notifications", NotificationViewSet, basename="notification")
+router.register("contacts", ContactViewSet, basename="contact")
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("", include(router.urls)),
+]
