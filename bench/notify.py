@@ -32,12 +32,15 @@ import json
 import math
 import os
 import platform
+import re
 import resource
 import shlex
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections import Counter, defaultdict
@@ -279,6 +282,10 @@ class PhaseResult:
     pairs_told_by_digest: int
     time_to_provider_s: dict[str, float]
     time_to_provider_direct_s: dict[str, float]
+    # The own-mail path split in two: case event written → Notification row (the planner),
+    # Notification row → provider (the send queue and the send).
+    planning_s: dict[str, float]
+    sending_s: dict[str, float]
     mails: int
     case_mails: int
     digest_mails: int
@@ -287,6 +294,11 @@ class PhaseResult:
     lost_examples: list[str]
     doubled_examples: list[str]
     cpu_cores: dict[str, float] = field(default_factory=dict)
+    cpu_cores_during_load: dict[str, float] = field(default_factory=dict)
+    # Longest Celery queue seen (messages waiting in Redis), and the tasks the workers ran:
+    # count, busy seconds, mean ms, from their logs.
+    queue_max: dict[str, int] = field(default_factory=dict)
+    tasks: dict[str, dict[str, float]] = field(default_factory=dict)
     load_average_end: list[float] = field(default_factory=list)
 
 
@@ -295,24 +307,14 @@ def seconds(values: list[float]) -> dict[str, float]:
     return {name: round(value, 3) for name, value in percentiles(values).items()}
 
 
-def analyse(
-    setup: Setup,
-    *,
-    name: str,
-    orgs: list[str],
-    deliveries: list[Any],
-    mails: list[tuple[int, datetime]],
-    started_at: float,
-) -> PhaseResult:
-    """Match webhooks, receipts, cases, notifications and received mails of one phase."""
-    alert_deliveries = [d for d in deliveries if d.event == "alert"]
-    statuses = Counter(str(d.status or d.error or "none") for d in alert_deliveries)
-    ok = sum(1 for d in alert_deliveries if d.ok)
+def phase_rows(setup: Setup, orgs: list[str]) -> tuple[list[Any], Any, Any, list[Any], list[Any]]:
+    """What the database holds for these organizations: case events with their receipt time,
+    (case count, last case), unprocessed receipts, route contacts, notifications."""
     with psycopg.connect(setup.db_url) as conn:
         events = conn.execute(
             """
             SELECT e.id, c.alert_id, c.organization_id, c.created_at,
-                   coalesce(r.received_at, c.created_at)
+                   coalesce(r.received_at, c.created_at), e.created_at
             FROM alerts_caseevent e JOIN alerts_case c ON c.id = e.case_id
             JOIN orgs_organization o ON o.id = c.organization_id
             LEFT JOIN alerts_webhookreceipt r ON r.id = e.receipt_id
@@ -346,12 +348,30 @@ def analyse(
         ).fetchall()
         notifications = conn.execute(
             """
-            SELECT n.id, n.kind, n.case_event_id, n.contact_id, n.status, n.digest_id
+            SELECT n.id, n.kind, n.case_event_id, n.contact_id, n.status, n.digest_id,
+                   n.created_at
             FROM notifications_notification n
             JOIN orgs_organization o ON o.id = n.organization_id WHERE o.name = ANY(%s)
             """,
             (orgs,),
         ).fetchall()
+    return events, cases, unprocessed, route_contacts, notifications
+
+
+def analyse(
+    setup: Setup,
+    *,
+    name: str,
+    orgs: list[str],
+    deliveries: list[Any],
+    mails: list[tuple[int, datetime]],
+    started_at: float,
+) -> PhaseResult:
+    """Match webhooks, receipts, cases, notifications and received mails of one phase."""
+    alert_deliveries = [d for d in deliveries if d.event == "alert"]
+    statuses = Counter(str(d.status or d.error or "none") for d in alert_deliveries)
+    ok = sum(1 for d in alert_deliveries if d.ok)
+    events, cases, unprocessed, route_contacts, notifications = phase_rows(setup, orgs)
     contacts_of: dict[int, set[int]] = defaultdict(set)
     for org_id, contact_id in route_contacts:
         contacts_of[org_id].add(contact_id)
@@ -366,9 +386,11 @@ def analyse(
     ]
     ttp: list[float] = []
     ttp_direct: list[float] = []
+    planning: list[float] = []
+    sending: list[float] = []
     lost_examples: list[str] = []
     expected = told = by_digest = lost = doubled_pairs = 0
-    for event_id, alert_id, org_id, _created, received_at in events:
+    for event_id, alert_id, org_id, _created, received_at, event_at in events:
         for contact_id in sorted(contacts_of.get(org_id, ())):
             expected += 1
             row = by_pair.get((event_id, contact_id))
@@ -391,8 +413,11 @@ def analyse(
                 by_digest += 1
             else:
                 ttp_direct.append(delay)
+                if row is not None:
+                    planning.append((row[6] - event_at).total_seconds())
+                    sending.append((times[0] - row[6]).total_seconds())
     requests_ms = [1000 * d.elapsed for d in alert_deliveries]
-    record_lags = [(created - received).total_seconds() for _, _, _, created, received in events]
+    record_lags = [(row[3] - row[4]).total_seconds() for row in events]
     last_case = cases[1] if cases else None
     kinds = Counter(row[1] for row in notifications if mail_times.get(row[0]))
     return PhaseResult(
@@ -414,6 +439,8 @@ def analyse(
         pairs_told_by_digest=by_digest,
         time_to_provider_s=seconds(ttp),
         time_to_provider_direct_s=seconds(ttp_direct),
+        planning_s=seconds(planning),
+        sending_s=seconds(sending),
         mails=sum(len(mail_times[nid]) for nid in phase_ids if nid in mail_times),
         case_mails=kinds.get("case", 0),
         digest_mails=kinds.get("digest", 0),
@@ -491,6 +518,63 @@ def wait_for_drain(setup: Setup, sim: Simulator, orgs: list[str], limit: float) 
     return False
 
 
+class QueueWatch:
+    """Samples the length of each Celery queue in Redis twice a second, keeping the maximum."""
+
+    QUEUES = ("intake", "notify", "default")
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.maximum = dict.fromkeys(self.QUEUES, 0)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        client = redis.Redis.from_url(self.url)
+        try:
+            while not self._stop.wait(0.5):
+                for name in self.QUEUES:
+                    self.maximum[name] = max(self.maximum[name], int(client.llen(name)))
+        finally:
+            client.close()
+
+    def __enter__(self) -> QueueWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+TASK_LINE = re.compile(r"Task ([\w.]+)\[[^\]]+\] succeeded in ([0-9.]+)s")
+
+
+def log_offsets(workdir: Path) -> dict[Path, int]:
+    """Where each worker's log ends now, to read a phase's lines only."""
+    return {path: path.stat().st_size for path in workdir.glob("worker-*.log")}
+
+
+def task_stats(offsets: dict[Path, int]) -> dict[str, dict[str, float]]:
+    """Tasks the workers finished since ``offsets``: count, busy seconds, mean milliseconds."""
+    spent: dict[str, list[float]] = defaultdict(list)
+    for path, offset in offsets.items():
+        with path.open("rb") as handle:
+            handle.seek(offset)
+            for line in handle.read().decode(errors="replace").splitlines():
+                if match := TASK_LINE.search(line):
+                    spent[match[1].rsplit(".", 1)[-1]].append(float(match[2]))
+    return {
+        name: {
+            "count": len(values),
+            "busy_s": round(sum(values), 2),
+            "mean_ms": round(1000 * statistics.fmean(values), 1),
+            "max_ms": round(1000 * max(values), 1),
+        }
+        for name, values in sorted(spent.items())
+    }
+
+
 def run_phase(
     name: str,
     setup: Setup,
@@ -504,11 +588,13 @@ def run_phase(
 ) -> PhaseResult:
     """Drive one phase (``drive()`` returns when the load was started, epoch seconds), wait
     for the drain, and analyse it with the machine's load over the whole phase."""
+    offsets = log_offsets(setup.workdir)
     before, wall_start = meter.sample(), time.monotonic()
-    started_at = drive()
-    load_done = time.monotonic()
-    log(f"{name}: load sent in {load_done - wall_start:.1f} s; waiting for the drain")
-    drained = wait_for_drain(setup, sim, orgs, drain_limit)
+    with QueueWatch(setup.redis_url) as queues:
+        started_at = drive()
+        load_done, at_load_done = time.monotonic(), meter.sample()
+        log(f"{name}: load sent in {load_done - wall_start:.1f} s; waiting for the drain")
+        drained = wait_for_drain(setup, sim, orgs, drain_limit)
     drain_s = time.monotonic() - load_done
     after, wall = meter.sample(), time.monotonic() - wall_start
     time.sleep(0.5)  # a mail accepted just now
@@ -520,7 +606,10 @@ def run_phase(
     result.drained = drained
     result.drain_seconds = round(drain_s, 1)
     result.cpu_cores = LoadMeter.cores(before, after, wall)
+    result.cpu_cores_during_load = LoadMeter.cores(before, at_load_done, load_done - wall_start)
     result.load_average_end = [round(x, 2) for x in os.getloadavg()]
+    result.queue_max = queues.maximum
+    result.tasks = task_stats(offsets)
     log(f"{name}: drained={drained} after {drain_s:.1f} s")
     return result
 
@@ -592,16 +681,38 @@ def table(phases: list[PhaseResult], outcome: list[Check], settings: dict[str, A
         ("  of which in a digest", *(str(p.pairs_told_by_digest) for p in phases)),
         ("time to provider s p50/p95/p99/max", *(pct(p.time_to_provider_s) for p in phases)),
         ("  own mail only s", *(pct(p.time_to_provider_direct_s) for p in phases)),
+        ("    event → row (planner) s", *(pct(p.planning_s) for p in phases)),
+        ("    row → provider (send) s", *(pct(p.sending_s) for p in phases)),
         ("mails (case + digest)",
          *(f"{p.mails} ({p.case_mails} + {p.digest_mails})" for p in phases)),
         ("lost / doubled", *(f"{p.lost} / {p.doubled}" for p in phases)),
         ("drained after s", *(f"{p.drain_seconds:g}" for p in phases)),
     ]  # fmt: skip
     groups = sorted({name for p in phases for name in p.cpu_cores}, key=lambda n: n == "total")
-    rows.append(("CPU cores used (phase + drain)", *("" for _ in phases)))
+    rows.append(("CPU cores used: load / +drain", *("" for _ in phases)))
     for name in groups:
-        rows.append((f"  {name}", *(f"{p.cpu_cores.get(name, 0):.2f}" for p in phases)))
+        rows.append((f"  {name}", *(
+            f"{p.cpu_cores_during_load.get(name, 0):.2f} / {p.cpu_cores.get(name, 0):.2f}"
+            for p in phases)))  # fmt: skip
     rows.append(("load average at end", *(str(p.load_average_end) for p in phases)))
+    rows.append(
+        (
+            "longest queue intake/notify",
+            *(f"{p.queue_max.get('intake', 0)} / {p.queue_max.get('notify', 0)}" for p in phases),
+        )
+    )
+    for task in sorted({t for p in phases for t in p.tasks}):
+        rows.append(
+            (
+                f"  {task}: n, busy s, mean ms",
+                *(
+                    "{count:g}, {busy_s:g}, {mean_ms:g}".format(**p.tasks[task])
+                    if task in p.tasks
+                    else "-"
+                    for p in phases
+                ),
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = [
         "Notification latency (webhook receipt → mail simulator): "
