@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from accounts import forms, views
+from accounts import forms, token_pages, views
 
 app_name = "accounts"
 
@@ -17,6 +17,8 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api-tokens/", token_pages.api_tokens, name="api_tokens"),
+    path("api-tokens/revoke/", token_pages.revoke_api_token, name="revoke_api_token"),
     path("settings/", views.preferences, name="preferences"),
     path("2fa/", views.two_factor_verify, name="two_factor_verify"),
     path("2fa/setup/", views.two_factor_setup, name="two_factor_setup"),
