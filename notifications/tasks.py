@@ -9,7 +9,7 @@ def plan_notifications() -> None:
     """Turn new case timeline entries into notifications (woken by intake after commit)."""
     from notifications import services
 
-    services.plan()
+    services.plan_coalesced()
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)

@@ -200,3 +200,20 @@ def test_route_for_any_of_the_hosts_services_hears_of_it(
     body["host"]["roles"] = [payloads.role("db", "primary"), payloads.role("web", "app")]
     alert_flow(body)
     assert Notification.objects.count() == 1
+
+
+def test_a_planner_already_running_is_asked_to_look_again_instead_of_queueing(
+    deliver: Callable[..., WebhookReceipt], route: Route, redis_client: Any
+) -> None:
+    from notifications import services
+
+    deliver(payloads.alert())
+    redis_client.set(services.RUNNING_KEY, "1")  # another worker is planning
+    services.plan_coalesced()
+    assert not Notification.objects.exists()
+    assert redis_client.exists(services.AGAIN_KEY), "the running planner will look again"
+    redis_client.delete(services.RUNNING_KEY)
+    services.plan_coalesced()
+    assert Notification.objects.count() == 1
+    assert not redis_client.exists(services.RUNNING_KEY)
+    assert not redis_client.exists(services.AGAIN_KEY)

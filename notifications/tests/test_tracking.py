@@ -31,6 +31,8 @@ def tracked(mail_provider: Any, live_server: Any, settings: Any) -> Iterator[Any
         basic_auth=SECRET,
         bounce_pattern="*@bounce.invalid",
         delay=0,
+        timeout=20,
+        retries=3,  # a loaded machine may keep the live server busy past one attempt
     )
     yield mail_provider
     # Let reports still on their way land before the test database is flushed: one arriving
