@@ -24,6 +24,8 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 PLANNER_TASK = "notifications.tasks.plan_notifications"
+# Outbound webhooks read the same timeline entries; woken the same way, by name.
+WEBHOOK_PLANNER_TASK = "webhooks.tasks.plan_webhooks"
 
 
 def accept(
@@ -292,12 +294,13 @@ def wake_planner() -> None:
     By task name, so that ``alerts`` does not import ``notifications``; a lost wake-up is caught
     by the planner's own periodic run.
     """
-    if PLANNER_TASK not in current_app.tasks:
-        return
-    try:
-        current_app.signature(PLANNER_TASK).apply_async(retry=False)
-    except Exception:
-        logger.warning("could not wake the notification planner", exc_info=True)
+    for task in (PLANNER_TASK, WEBHOOK_PLANNER_TASK):
+        if task not in current_app.tasks:
+            continue
+        try:
+            current_app.signature(task).apply_async(retry=False)
+        except Exception:
+            logger.warning("could not wake %s", task, exc_info=True)
 
 
 def reprocess(receipt_ids: list[int]) -> int:

@@ -8,6 +8,7 @@ from rest_framework.routers import SimpleRouter
 
 from notifications.api.views import CaseViewSet, ContactViewSet, NotificationViewSet
 from orgs.api.views import HostViewSet, OrganizationViewSet, ServiceViewSet
+from webhooks.api.views import DeliveryViewSet, SubscriptionViewSet
 
 app_name = "api"
 
@@ -18,6 +19,8 @@ router.register("hosts", HostViewSet, basename="host")
 router.register("cases", CaseViewSet, basename="case")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("contacts", ContactViewSet, basename="contact")
+router.register("webhooks", SubscriptionViewSet, basename="webhook")
+router.register("webhook-deliveries", DeliveryViewSet, basename="webhook-delivery")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -24,6 +24,12 @@ app.conf.beat_schedule = {
         "schedule": 15.0,
         "options": {"expires": 14},
     },
+    # Outbound webhooks: entries a lost wake-up left unplanned, retries that are due.
+    "sweep-webhooks": {
+        "task": "webhooks.tasks.sweep_webhooks",
+        "schedule": 15.0,
+        "options": {"expires": 14},
+    },
     "sweep-receipts": {
         "task": "alerts.tasks.sweep_receipts",
         "schedule": 30.0,

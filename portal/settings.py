@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "orgs",
     "alerts",
     "notifications",
+    "webhooks",
     "health",
     "pages",
     "demo",
@@ -237,6 +238,8 @@ CELERY_TASK_ROUTES = {
     "alerts.tasks.sync_organization": {"queue": "sync"},
     "alerts.*": {"queue": "intake"},
     "notifications.*": {"queue": "notify"},
+    # Outbound webhooks talk to customers' servers, slow or down at times, like mail providers.
+    "webhooks.*": {"queue": "notify"},
     "orgs.*": {"queue": "sync"},
     "health.*": {"queue": "default"},
 }
@@ -332,6 +335,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# Outbound webhooks (docs/api.md): hosts that may be private addresses all the same (an internal
+# ticketing server), and how long a subscription may fail every delivery before it is disabled.
+TAIRYO_WEBHOOK_ALLOWED_HOSTS = env.csv_list("TAIRYO_WEBHOOK_ALLOWED_HOSTS", default=[])
+TAIRYO_WEBHOOK_DISABLE_AFTER_HOURS = env.integer(
+    "TAIRYO_WEBHOOK_DISABLE_AFTER_HOURS", 72, minimum=1
+)
 
 # --- Mackerel ---------------------------------------------------------------------------------
 # Seconds each process remembers which organization a webhook token belongs to (0: never).

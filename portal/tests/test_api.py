@@ -75,6 +75,17 @@ def api_schema(db: None) -> Iterator[Any]:
         signals.request_finished.connect(close_old_connections)
 
 
+@pytest.fixture(autouse=True)
+def no_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Generated webhook URLs are never looked up: every name is unknown (refused, a 400)."""
+    import socket
+
+    def unknown(*args: Any, **kwargs: Any) -> Any:
+        raise socket.gaierror("not looked up in tests")
+
+    monkeypatch.setattr("webhooks.ssrf.socket.getaddrinfo", unknown)
+
+
 @pytest.fixture
 def token(alice: User, acme: Customer, acme_org: Organization, globex_org: Organization) -> str:
     """A read-write token of acme's, in a world with one object of each kind on both sides."""

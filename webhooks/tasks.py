@@ -1,0 +1,31 @@
+"""Webhook tasks: thin wrappers around planning and sending (style.md §2.4)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def plan_webhooks() -> None:
+    """Plan deliveries for new timeline entries and send them (woken by alerts by name)."""
+    from webhooks import planning
+
+    for delivery_id in planning.plan_pending():
+        send_webhook.delay(delivery_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def send_webhook(delivery_id: int) -> None:
+    from webhooks import sending
+
+    sending.deliver(delivery_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def sweep_webhooks() -> None:
+    """Plan what a lost wake-up left, and send what is due (retries, lost tasks)."""
+    from webhooks import planning, sending
+
+    planning.plan_pending()
+    for delivery_id in sending.due():
+        send_webhook.delay(delivery_id)
