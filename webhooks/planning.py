@@ -37,14 +37,17 @@ def payload(event_type: str, entry: CaseEvent | None, data: dict[str, Any]) -> d
 def plan_pending() -> list[int]:
     """Write deliveries for timeline entries since the mark; the new deliveries' ids.
 
-    One planner at a time: the mark's row is locked for the run.
+    One planner at a time: the mark's row is locked for the run, and a planner woken meanwhile
+    returns at once instead of queueing behind it (a storm wakes it once per receipt). What the
+    running one did not see is in the overlap of the next wake-up or sweep.
     """
     created: list[int] = []
     with transaction.atomic():
-        mark = PlannerMark.objects.select_for_update().first()
+        mark = PlannerMark.objects.select_for_update(skip_locked=True).first()
         if mark is None:
-            # First run: start now, not from the beginning of history.
-            PlannerMark.objects.create(planned_until=timezone.now())
+            if not PlannerMark.objects.exists():
+                # First run: start now, not from the beginning of history.
+                PlannerMark.objects.create(planned_until=timezone.now())
             return created
         after: tuple[datetime, int] = (mark.planned_until - OVERLAP, 0)
         # Key-set pages, so a storm larger than a batch is read to its end in one run.

@@ -227,3 +227,29 @@ def test_a_storm_larger_than_a_batch_is_planned_in_one_run(
         deliver(payloads.alert(f"S{n}"))
     assert len(planning.plan_pending()) == 7
     assert planning.plan_pending() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_planner_woken_while_another_runs_returns_at_once(
+    subscribed: tuple[Subscription, str], deliver: Deliver
+) -> None:
+    import threading
+
+    from django.db import connection, transaction
+
+    from webhooks.models import PlannerMark
+
+    deliver(payloads.alert("A1"))
+    result: list[list[int]] = []
+    with transaction.atomic():
+        PlannerMark.objects.select_for_update().get()  # the planner that is running
+
+        def woken() -> None:
+            result.append(planning.plan_pending())
+            connection.close()
+
+        thread = threading.Thread(target=woken)
+        thread.start()
+        thread.join(timeout=10)
+    assert result == [[]], "returned without waiting for the lock"
+    assert len(planning.plan_pending()) == 1
