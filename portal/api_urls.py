@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
+from accounts.api import errors
 from notifications.api.views import CaseViewSet, ContactViewSet, NotificationViewSet
 from orgs.api.views import HostViewSet, OrganizationViewSet, ServiceViewSet
 from webhooks.api.views import DeliveryViewSet, SubscriptionViewSet
@@ -26,4 +27,6 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("", include(router.urls)),
+    # Anything else under /api/v1/ answers in the API's error shape, not with an HTML page.
+    re_path(r"", errors.not_found, name="not_found"),
 ]

@@ -54,6 +54,9 @@ class Subscription(models.Model):
 
     objects = CustomerQuerySet["Subscription"].as_manager()
 
+    # Re-encrypted by `manage.py rotate_encryption_keys` with the Mackerel API keys.
+    ENCRYPTED_FIELDS = ("secret_encrypted", "previous_secret_encrypted")
+
     class Meta:
         verbose_name = _("webhook subscription")
         verbose_name_plural = _("webhook subscriptions")

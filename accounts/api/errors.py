@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
@@ -40,6 +41,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         message = " ".join(_flatten(response.data))
     response.data = {"error": {"code": code, "message": message, "fields": fields}}
     return response
+
+
+def not_found(request: HttpRequest) -> JsonResponse:
+    """A path under /api/v1/ that names no endpoint."""
+    body = {"error": {"code": "not_found", "message": _("Not found."), "fields": {}}}
+    return JsonResponse(body, status=404)
 
 
 class ErrorSerializer(serializers.Serializer[Any]):

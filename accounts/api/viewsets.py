@@ -25,6 +25,8 @@ class CustomerScopedViewSet(viewsets.GenericViewSet[_M]):
     the serializers and, for lists, ``filter_serializer_class`` with ``apply_filters``."""
 
     filter_serializer_class: type[serializers.Serializer[Any]] | None = None
+    # Any segment: Mackerel IDs and names may hold dots, which DRF's default would not route.
+    lookup_value_regex = "[^/]+"
 
     @property
     def token(self) -> ApiToken:

@@ -32,7 +32,6 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CustomerScop
     filter_serializer_class = api.CaseFilterSerializer
     lookup_field = "alert_id"
     lookup_url_kwarg = "id"
-    lookup_value_regex = "[^/]+"
     ordering = ("-opened_at", "-id")
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer[Case]]:

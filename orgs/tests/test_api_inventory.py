@@ -74,3 +74,18 @@ class TestHostsApi(ApiTenancyTests):
         assert response.status_code == 400
         assert response.json()["error"]["code"] == "invalid"
         assert "status" in response.json()["error"]["fields"]
+
+
+def test_unknown_paths_answer_in_the_error_shape(alice: User, acme: Customer) -> None:
+    client = api_client(alice, acme)
+    for path in ("/api/v1/nothing/", "/api/v1/hosts/a/b/"):
+        response = client.get(path)
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "not_found"
+
+
+def test_a_host_id_with_a_dot_is_routed(
+    alice: User, acme: Customer, acme_org: Organization
+) -> None:
+    make_host(acme_org, "h.1")
+    assert api_client(alice, acme).get("/api/v1/hosts/h.1/").json()["id"] == "h.1"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import socket
 from collections.abc import Callable
@@ -253,3 +254,23 @@ def test_a_planner_woken_while_another_runs_returns_at_once(
         thread.join(timeout=10)
     assert result == [[]], "returned without waiting for the lock"
     assert len(planning.plan_pending()) == 1
+
+
+def test_encryption_key_rotation_covers_webhook_secrets(
+    subscribed: tuple[Subscription, str], receiver: Receiver, settings: Any
+) -> None:
+    from cryptography.fernet import Fernet
+    from django.core.management import call_command
+
+    from orgs import encryption
+
+    subscription, secret = subscribed
+    services.rotate_secret(subscription)
+    new_key = Fernet.generate_key().decode()
+    settings.FIELD_ENCRYPTION_KEYS = [new_key, *settings.FIELD_ENCRYPTION_KEYS]
+    call_command("rotate_encryption_keys", stdout=io.StringIO())
+    settings.FIELD_ENCRYPTION_KEYS = [new_key]
+    subscription.refresh_from_db()
+    assert encryption.is_current(subscription.secret_encrypted)
+    assert encryption.is_current(subscription.previous_secret_encrypted)
+    assert secret in sending.secrets_in_force(subscription)
