@@ -807,8 +807,10 @@ def fixed_rate(
 
 
 # --- Report ---------------------------------------------------------------------------------------
-def machine_info(setup: Setup, wrk: str) -> dict[str, Any]:
-    """What the figures were measured on; they mean little without it."""
+def machine_info(
+    setup: Setup, wrk: str | None = None, packages: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """What the figures were measured on; they mean little without it (shared by every bench)."""
     cpu_model = ""
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -830,10 +832,7 @@ def machine_info(setup: Setup, wrk: str) -> dict[str, Any]:
         redis_version = str(client.info("server").get("redis_version", ""))
     finally:
         client.close()
-    wrk_version = subprocess.run(
-        [wrk, "--version"], capture_output=True, text=True, check=False
-    ).stdout.split("\n", 1)[0]
-    return {
+    info: dict[str, Any] = {
         "nproc": len(os.sched_getaffinity(0)),
         "cpu_model": cpu_model,
         "memory_gib": memory_gib,
@@ -842,12 +841,18 @@ def machine_info(setup: Setup, wrk: str) -> dict[str, Any]:
         "python": platform.python_version(),
         "postgresql": pg,
         "redis": redis_version,
-        "wrk": wrk_version.strip(),
         "packages": {
             name: metadata.version(name)
-            for name in ("Django", "gunicorn", "psycopg", "celery", "kombu", "redis")
+            for name in ("Django", "gunicorn", "psycopg", "celery", "kombu", "redis", *packages)
         },
     }
+    if wrk is not None:
+        info["wrk"] = (
+            subprocess.run([wrk, "--version"], capture_output=True, text=True, check=False)
+            .stdout.split("\n", 1)[0]
+            .strip()
+        )
+    return info
 
 
 def checks(

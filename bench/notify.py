@@ -31,7 +31,6 @@ import contextlib
 import json
 import math
 import os
-import platform
 import re
 import resource
 import shlex
@@ -47,7 +46,6 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,7 +53,6 @@ import intake
 import psycopg
 import redis
 from intake import HOST, ROOT, VENV_BIN, Check, Setup, log, percentiles
-from psycopg import sql
 
 if TYPE_CHECKING:
     from mackerel_sim import Simulator
@@ -728,46 +725,6 @@ def table(phases: list[PhaseResult], outcome: list[Check], settings: dict[str, A
     return "\n".join(lines)
 
 
-def machine_info(setup: Setup) -> dict[str, Any]:
-    """Cores, CPU, memory, kernel, PostgreSQL and Redis settings, package versions."""
-    cpu_model = ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu_model = line.split(":", 1)[1].strip()
-                break
-    memory_gib = 0.0
-    with contextlib.suppress(OSError, ValueError):
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                memory_gib = round(int(line.split()[1]) / 1024**2, 1)
-    with psycopg.connect(setup.pg_admin_url) as conn:
-        pg: dict[str, str] = {}
-        for name in ("server_version", "synchronous_commit", "fsync", "shared_buffers"):
-            row = conn.execute(sql.SQL("SHOW {}").format(sql.Identifier(name))).fetchone()
-            pg[name] = str(row[0]) if row else ""
-    client = redis.Redis.from_url(setup.redis_url)
-    try:
-        redis_version = str(client.info("server").get("redis_version", ""))
-    finally:
-        client.close()
-    return {
-        "nproc": len(os.sched_getaffinity(0)),
-        "cpu_model": cpu_model,
-        "memory_gib": memory_gib,
-        "kernel": platform.release(),
-        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-        "python": platform.python_version(),
-        "postgresql": pg,
-        "redis": redis_version,
-        "packages": {
-            name: metadata.version(name)
-            for name in ("Django", "gunicorn", "psycopg", "celery", "kombu", "redis")
-            + ("django-anymail",)
-        },
-    }
-
-
 # --- Command line ---------------------------------------------------------------------------------
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Command-line flags; the defaults keep a run under about six minutes."""
@@ -949,7 +906,7 @@ def bench_env(args: argparse.Namespace, setup: Setup, mail_port: int) -> dict[st
 
 def machine_when_quiet(args: argparse.Namespace, setup: Setup) -> dict[str, Any]:
     """Machine information, having waited (if asked) for other processes to leave the CPU."""
-    machine = machine_info(setup)
+    machine = intake.machine_info(setup, packages=("django-anymail",))
     deadline = time.monotonic() + args.wait_quiet
     while (
         busy := intake.other_cpu_load(db_name=setup.db_name)
