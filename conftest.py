@@ -226,7 +226,7 @@ def start_worker(transactional_db: None, settings: Any) -> Iterator[Callable[...
                 "portal",
                 "worker",
                 "--pool=solo",
-                "--queues=default,intake,notify,sync",
+                "--queues=default,intake,notify,deliver,sync",
                 "--without-gossip",
                 "--without-mingle",
                 "--loglevel=WARNING",

@@ -7,7 +7,8 @@ What it does, all on loopback, with the processes production runs:
    telling both about every change), with production settings and throw-away secrets;
 2. starts the mail provider simulator (``python -m mail_sim``) and points anymail's Mailgun
    backend at it; gunicorn; a Celery worker for the ``intake`` queue, another for ``notify`` and
-   ``default``; ``celery beat``; and the Mackerel simulator in this process, whose webhook
+   ``default``, a thread-pool worker for ``deliver`` (as docker-compose.yml runs them);
+   ``celery beat``; and the Mackerel simulator in this process, whose webhook
    channels post real alert webhooks to gunicorn;
 3. steady phase: 20 hosts/s go down across enough organizations that none reaches the storm
    digest threshold (a calm day: many customers, a few alerts each);
@@ -67,7 +68,7 @@ TARGET_STORM_P95_S = 30.0
 TARGET_STORM_MAX_S = 90.0
 # portal/settings.py defaults, used to size the steady phase when no override is given.
 DEFAULT_DIGEST_THRESHOLD = 5
-DEFAULT_DIGEST_WINDOW_S = 120
+DEFAULT_DIGEST_WINDOW_S = 30
 # Share of the simulator's demo hosts that are "working" (mackerel_sim/demo.py STATUS_WEIGHTS).
 WORKING_SHARE = 0.85
 # Notification statuses still on their way to the provider.
@@ -177,11 +178,12 @@ def background(
             stop_group(process, name)
 
 
-def celery_worker(name: str, queues: str, concurrency: int) -> list[str]:
-    """A prefork Celery worker as docker-compose runs it, on some queues only."""
+def celery_worker(name: str, queues: str, concurrency: int, pool: str = "prefork") -> list[str]:
+    """A Celery worker as docker-compose runs it, on some queues only."""
     return [
         str(VENV_BIN / "celery"), "-A", "portal", "worker", f"--queues={queues}",
-        f"--concurrency={concurrency}", f"--hostname={name}@bench", "--loglevel=INFO",
+        f"--pool={pool}", f"--concurrency={concurrency}", f"--hostname={name}@bench",
+        "--loglevel=INFO",
     ]  # fmt: skip
 
 
@@ -518,7 +520,7 @@ def wait_for_drain(setup: Setup, sim: Simulator, orgs: list[str], limit: float) 
 class QueueWatch:
     """Samples the length of each Celery queue in Redis twice a second, keeping the maximum."""
 
-    QUEUES = ("intake", "notify", "default")
+    QUEUES = ("intake", "notify", "deliver", "default")
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -694,8 +696,13 @@ def table(phases: list[PhaseResult], outcome: list[Check], settings: dict[str, A
     rows.append(("load average at end", *(str(p.load_average_end) for p in phases)))
     rows.append(
         (
-            "longest queue intake/notify",
-            *(f"{p.queue_max.get('intake', 0)} / {p.queue_max.get('notify', 0)}" for p in phases),
+            "longest queue intake/notify/deliver",
+            *(
+                "{} / {} / {}".format(
+                    *(p.queue_max.get(q, 0) for q in ("intake", "notify", "deliver"))
+                )
+                for p in phases
+            ),
         )
     )
     for task in sorted({t for p in phases for t in p.tasks}):
@@ -759,7 +766,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         type=int,
         default=None,
         metavar="SECONDS",
-        help="TAIRYO_DIGEST_WINDOW_SECONDS (default: the application's, 120)",
+        help="TAIRYO_DIGEST_WINDOW_SECONDS (default: the application's, 30)",
     )
     parser.add_argument(
         "--digest-threshold",
@@ -784,6 +791,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         type=int,
         default=2,
         help="prefork processes of the notify+default worker (2)",
+    )
+    parser.add_argument(
+        "--deliver-concurrency",
+        type=int,
+        default=16,
+        help="threads of the deliver worker (16, as docker-compose.yml)",
     )
     parser.add_argument(
         "--senders",
@@ -922,7 +935,7 @@ def start_servers(
     stack: contextlib.ExitStack, args: argparse.Namespace, setup: Setup, env: dict[str, str],
     mail_port: int,
 ) -> LoadMeter:  # fmt: skip
-    """The mail simulator, gunicorn, both Celery workers and beat, stopped with ``stack``;
+    """The mail simulator, gunicorn, the Celery workers and beat, stopped with ``stack``;
     a meter of the CPU each uses."""
     python = str(VENV_BIN / "python")
     mail_cmd = [python, "-m", "mail_sim", "--port", str(mail_port), "--any-key", "--quiet"]
@@ -940,16 +953,22 @@ def start_servers(
                    celery_worker("notify", "notify,default", args.notify_concurrency),
                    env, setup.workdir, " ready.")
     )  # fmt: skip
+    deliver_worker = stack.enter_context(
+        background("worker-deliver",
+                   celery_worker("deliver", "deliver", args.deliver_concurrency, pool="threads"),
+                   env, setup.workdir, " ready.")
+    )  # fmt: skip
     beat = stack.enter_context(background("beat", beat_cmd, env, setup.workdir, None))
     log(
         f"gunicorn {setup.workers} workers on {setup.base_url}; celery intake "
-        f"-c {args.intake_concurrency}, notify+default -c {args.notify_concurrency}; beat; "
-        f"mail_sim on :{mail_port}"
+        f"-c {args.intake_concurrency}, notify+default -c {args.notify_concurrency}, deliver "
+        f"threads {args.deliver_concurrency}; beat; mail_sim on :{mail_port}"
     )
     groups = {
         "gunicorn": web.pid,
         "celery intake": intake_worker.pid,
         "celery notify": notify_worker.pid,
+        "celery deliver": deliver_worker.pid,
         "celery beat": beat.pid,
         "mail_sim": mail.pid,
     }
@@ -1071,6 +1090,11 @@ def write_results(
             "gunicorn_workers": setup.workers,
             "celery_intake": {"queues": "intake", "concurrency": args.intake_concurrency},
             "celery_notify": {"queues": "notify,default", "concurrency": args.notify_concurrency},
+            "celery_deliver": {
+                "queues": "deliver",
+                "pool": "threads",
+                "concurrency": args.deliver_concurrency,
+            },  # fmt: skip
             "celery_beat": True,
             "mail_provider": "mail_sim (Mailgun API), separate process",
             "mackerel": f"mackerel_sim in the bench process, {args.senders} webhook senders",

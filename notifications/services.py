@@ -4,58 +4,20 @@ from __future__ import annotations
 
 import logging
 
-import redis
-from django.conf import settings
 from django.db import transaction
 
 from notifications import delivery, planning
+from portal import coalescing
 
 logger = logging.getLogger(__name__)
 
 
-RUNNING_KEY = "tairyo:planner:running"
-AGAIN_KEY = "tairyo:planner:again"
-_redis: redis.Redis | None = None
-
-
-def _flags() -> redis.Redis:
-    global _redis  # noqa: PLW0603 -- one connection pool per process, made on first use
-    if _redis is None:
-        _redis = redis.Redis.from_url(
-            settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1
-        )
-    return _redis
+PLANNER = "planner"
 
 
 def plan_coalesced() -> None:
-    """Plan, unless a planner is already running, in which case ask it to look once more.
-
-    Intake wakes the planner after every receipt; during a storm hundreds of planner tasks
-    queued in front of the mail they were planning, each waiting its turn on the planner lock.
-    Now one runs and the others leave a note and return. A note that comes too late for the
-    running planner's last look is picked up by the sweep within fifteen seconds.
-    """
-    if settings.CELERY_TASK_ALWAYS_EAGER:
-        plan()
-        return
-    try:
-        flags = _flags()
-        while True:
-            if not flags.set(RUNNING_KEY, "1", nx=True, ex=300):
-                flags.set(AGAIN_KEY, "1", ex=300)
-                return
-            try:
-                flags.delete(AGAIN_KEY)
-                plan()
-                while flags.delete(AGAIN_KEY):
-                    plan()
-            finally:
-                flags.delete(RUNNING_KEY)
-            if not flags.exists(AGAIN_KEY):
-                return
-    except redis.RedisError:
-        logger.warning("planner flags unavailable; planning anyway", exc_info=True)
-        plan()
+    """Plan, unless a planner is already running; then ask it to look once more."""
+    coalescing.run_coalesced(PLANNER, plan)
 
 
 def plan() -> planning.Plan:

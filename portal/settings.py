@@ -229,7 +229,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 3, "interval_start": 0, "inte
 # reusing connections more than doubles task throughput (reliability.md 6.2).
 CELERY_DB_REUSE_MAX = env.integer("CELERY_DB_REUSE_MAX", 1000, minimum=0)
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES = [Queue(name) for name in ("default", "intake", "notify", "sync")]
+CELERY_TASK_QUEUES = [Queue(name) for name in ("default", "intake", "notify", "deliver", "sync")]
 # One place says which queue each task runs on; a worker per queue keeps a slow mail provider
 # from delaying case creation.
 CELERY_TASK_ROUTES = {
@@ -237,8 +237,13 @@ CELERY_TASK_ROUTES = {
     "alerts.tasks.schedule_syncs": {"queue": "sync"},
     "alerts.tasks.sync_organization": {"queue": "sync"},
     "alerts.*": {"queue": "intake"},
+    # Handing mail to the provider and webhooks to customers' servers waits on the network, and
+    # those servers are slow or down at times: a queue of its own, served by a thread pool
+    # (docker-compose.yml), so a slow provider never holds up planning, and planning never
+    # queues in front of mail.
+    "notifications.tasks.send_notification": {"queue": "deliver"},
+    "webhooks.tasks.send_webhook": {"queue": "deliver"},
     "notifications.*": {"queue": "notify"},
-    # Outbound webhooks talk to customers' servers, slow or down at times, like mail providers.
     "webhooks.*": {"queue": "notify"},
     "orgs.*": {"queue": "sync"},
     "health.*": {"queue": "default"},

@@ -7,7 +7,16 @@ from celery import shared_task
 
 @shared_task(acks_late=True, ignore_result=True)
 def plan_webhooks() -> None:
-    """Plan deliveries for new timeline entries and send them (woken by alerts by name)."""
+    """Plan deliveries for new timeline entries and send them (woken by alerts by name).
+
+    Woken once per batch of receipts; while one planner runs, the others return at once.
+    """
+    from portal import coalescing
+
+    coalescing.run_coalesced("webhook-planner", _plan_and_send)
+
+
+def _plan_and_send() -> None:
     from webhooks import planning
 
     for delivery_id in planning.plan_pending():

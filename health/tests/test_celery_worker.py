@@ -30,7 +30,9 @@ def test_task_round_trips_through_redis_and_a_real_worker(
 def test_tasks_are_routed_to_their_queues() -> None:
     route = app.amqp.router.route
     assert route({}, "alerts.tasks.process_receipt")["queue"].name == "intake"
-    assert route({}, "notifications.tasks.send_notification")["queue"].name == "notify"
+    assert route({}, "notifications.tasks.send_notification")["queue"].name == "deliver"
+    assert route({}, "notifications.tasks.plan_notifications")["queue"].name == "notify"
+    assert route({}, "webhooks.tasks.send_webhook")["queue"].name == "deliver"
     assert route({}, "orgs.tasks.sync_organization")["queue"].name == "sync"
     assert route({}, "health.tasks.canary")["queue"].name == "default"
 

@@ -206,14 +206,16 @@ def test_a_planner_already_running_is_asked_to_look_again_instead_of_queueing(
     deliver: Callable[..., WebhookReceipt], route: Route, redis_client: Any
 ) -> None:
     from notifications import services
+    from portal.coalescing import again_key, running_key
 
+    running, again = running_key(services.PLANNER), again_key(services.PLANNER)
     deliver(payloads.alert())
-    redis_client.set(services.RUNNING_KEY, "1")  # another worker is planning
+    redis_client.set(running, "1")  # another worker is planning
     services.plan_coalesced()
     assert not Notification.objects.exists()
-    assert redis_client.exists(services.AGAIN_KEY), "the running planner will look again"
-    redis_client.delete(services.RUNNING_KEY)
+    assert redis_client.exists(again), "the running planner will look again"
+    redis_client.delete(running)
     services.plan_coalesced()
     assert Notification.objects.count() == 1
-    assert not redis_client.exists(services.RUNNING_KEY)
-    assert not redis_client.exists(services.AGAIN_KEY)
+    assert not redis_client.exists(running)
+    assert not redis_client.exists(again)

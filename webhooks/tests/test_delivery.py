@@ -75,6 +75,40 @@ def test_only_subscribed_events_and_own_customer(
     assert planning.plan_pending() == []
 
 
+def test_with_nobody_subscribed_the_planner_moves_on_and_a_new_subscriber_starts_then(
+    acme: Customer, receiver: Receiver, deliver: Deliver
+) -> None:
+    from webhooks.models import PlannerMark
+
+    planning.plan_pending()  # the first run sets the mark
+    deliver(payloads.alert("BEFORE"))
+    with time_machine.travel(timezone.now() + timedelta(minutes=10)):
+        assert planning.plan_pending() == []
+        mark = PlannerMark.objects.get().planned_until
+        assert mark > timezone.now() - timedelta(minutes=3), "the mark moved on"
+        services.create(acme, receiver.url, ["case.opened"])
+        deliver(payloads.alert("AFTER"))
+        assert len(planning.plan_pending()) == 1
+    assert list(Delivery.objects.values_list("case__alert_id", flat=True)) == ["AFTER"]
+
+
+def test_a_webhook_planner_already_running_is_asked_to_look_again(
+    subscribed: tuple[Subscription, str], deliver: Deliver, redis_client: Any
+) -> None:
+    from portal.coalescing import again_key, running_key
+    from webhooks import tasks
+
+    deliver(payloads.alert("A1"))
+    redis_client.set(running_key("webhook-planner"), "1")  # another worker is planning
+    tasks.plan_webhooks.run()
+    assert not Delivery.objects.exists()
+    assert redis_client.exists(again_key("webhook-planner"))
+    redis_client.delete(running_key("webhook-planner"))
+    tasks.plan_webhooks.run()
+    assert Delivery.objects.count() == 1
+    assert not redis_client.exists(again_key("webhook-planner"))
+
+
 def test_a_failing_receiver_is_retried_with_the_same_event_id(
     subscribed: tuple[Subscription, str], receiver: Receiver, deliver: Deliver
 ) -> None:

@@ -1,0 +1,71 @@
+"""Running a job once for many wake-ups: the planners' guard against a storm of wake-ups.
+
+Intake wakes the planners after every batch of receipts. During a storm hundreds of planner
+tasks queued in front of the mail they were planning, each waiting its turn on the planner's
+lock only to find nothing left to do. With this, one runs and the others leave a note and
+return at once; the running one looks again while notes arrive. A note that comes too late for
+the running one's last look is picked up by the job's periodic sweep.
+
+Redis only coordinates here: if it is away, the job runs anyway (the jobs lock in PostgreSQL
+and are idempotent), so nothing is lost, only the saving.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import redis
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+# Longer than any planning pass; a worker killed mid-run leaves flags that expire by then.
+FLAG_SECONDS = 300
+_redis: redis.Redis | None = None
+
+
+def flags() -> redis.Redis:
+    """This process's connection pool for coordination flags, made on first use."""
+    global _redis  # noqa: PLW0603 -- one connection pool per process
+    if _redis is None:
+        _redis = redis.Redis.from_url(
+            settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1
+        )
+    return _redis
+
+
+def running_key(name: str) -> str:
+    return f"tairyo:{name}:running"
+
+
+def again_key(name: str) -> str:
+    return f"tairyo:{name}:again"
+
+
+def run_coalesced(name: str, job: Callable[[], object]) -> None:
+    """Run ``job``, unless another process is running it; then ask that one to run it again."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        job()
+        return
+    running, again = running_key(name), again_key(name)
+    try:
+        client = flags()
+        while True:
+            if not client.set(running, "1", nx=True, ex=FLAG_SECONDS):
+                client.set(again, "1", ex=FLAG_SECONDS)
+                return
+            try:
+                client.delete(again)
+                job()
+                while client.delete(again):
+                    job()
+            finally:
+                client.delete(running)
+            # A note left between the last look and letting go: take it, unless another
+            # process took the running flag meanwhile (then the loop leaves the note to it).
+            if not client.exists(again):
+                return
+    except redis.RedisError:
+        logger.warning("coordination flags for %s unavailable; running anyway", name, exc_info=True)
+        job()
