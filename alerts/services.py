@@ -19,6 +19,7 @@ from alerts import cases, intake
 from alerts.models import AlertGroup, Case, CaseEvent, WebhookReceipt
 from orgs import mirrors
 from orgs.models import Organization
+from portal import coalescing
 
 logger = logging.getLogger(__name__)
 
@@ -295,12 +296,16 @@ def wake_planner() -> None:
     by the planner's own periodic run.
     """
     for task in (PLANNER_TASK, WEBHOOK_PLANNER_TASK):
-        if task not in current_app.tasks:
-            continue
-        try:
-            current_app.signature(task).apply_async(retry=False)
-        except Exception:
-            logger.warning("could not wake %s", task, exc_info=True)
+        if task in current_app.tasks:
+            # At most one wake-up waiting per planner (portal/coalescing.py).
+            coalescing.wake(task, functools.partial(_publish, task))
+
+
+def _publish(task: str) -> None:
+    try:
+        current_app.signature(task).apply_async(retry=False)
+    except Exception:  # the broker's errors vary by transport; the planner's sweep catches up
+        logger.warning("could not wake %s", task, exc_info=True)
 
 
 def reprocess(receipt_ids: list[int]) -> int:

@@ -28,16 +28,6 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=base * random.uniform(0.8, 1.2))  # noqa: S311
 
 
-def release_digest(notification_id: int) -> bool:
-    """A digest whose window has closed becomes pending; True if it did just now."""
-    released = Notification.objects.filter(
-        pk=notification_id,
-        status=Notification.Status.COLLECTING,
-        send_after__lte=timezone.now(),
-    ).update(status=Notification.Status.PENDING, status_changed_at=timezone.now())
-    return bool(released)
-
-
 def deliver(notification_id: int) -> timedelta | None:
     """Send one notification if it is due and nobody else is sending it.
 
@@ -45,23 +35,25 @@ def deliver(notification_id: int) -> timedelta | None:
     a duplicated task or a second worker finds nothing to claim. Returns when to try again after
     a transient failure, else None.
     """
-    release_digest(notification_id)
     now = timezone.now()
-    claimed = (
-        Notification.objects.filter(pk=notification_id, status=Notification.Status.PENDING)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .update(
-            status=Notification.Status.SENDING,
-            claimed_at=now,
-            attempts=F("attempts") + 1,
-            status_changed_at=now,
-        )
+    due = Q(status=Notification.Status.PENDING) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
+    # A digest whose window has closed is claimed straight from collecting.
+    closed_digest = Q(status=Notification.Status.COLLECTING, send_after__lte=now)
+    claimed = Notification.objects.filter(due | closed_digest, pk=notification_id).update(
+        status=Notification.Status.SENDING,
+        claimed_at=now,
+        attempts=F("attempts") + 1,
+        status_changed_at=now,
     )
     if not claimed:
         return None
-    notification = Notification.objects.select_related(
-        "contact", "organization__customer", "route__template", "case__host", "case_event"
-    ).get(pk=notification_id)
+    notification = (
+        composing.with_cases(Notification.objects.all())
+        .select_related("contact", "organization__customer", "route__template")
+        .get(pk=notification_id)
+    )
     mail = composing.compose(notification)
     Notification.objects.filter(pk=notification_id).update(
         from_email=mail.from_email[:254],
@@ -178,6 +170,9 @@ def record_delivery_event(
     if not created:
         return notification
     with transaction.atomic():
+        # Locked, then read again: the sender may be recording "sent" at this very moment, and a
+        # report computed from the status read before that would be lost.
+        notification = Notification.objects.select_for_update().get(pk=notification.pk)
         # The contact is marked in the same transaction as the status: nobody sees one without
         # the other.
         if event_type in PERMANENT_FAILURES:

@@ -140,14 +140,23 @@ def _in_storm(notification: Notification, now: datetime) -> bool:
 def _open_digest(
     notification: Notification, category: str, now: datetime, plan: Plan
 ) -> Notification:
-    """The contact's digest still collecting for this organization and category, or a new one."""
-    digest = Notification.objects.filter(
-        kind=Notification.Kind.DIGEST,
-        contact_id=notification.contact_id,
-        organization_id=notification.organization_id,
-        digest_category=category,
-        status=Notification.Status.COLLECTING,
-    ).first()
+    """The contact's digest still collecting for this organization and category, or a new one.
+
+    Locked until the planner commits: a sender claiming the digest meanwhile waits, then reads
+    the items with this one among them; a sender that claimed it first leaves nothing to lock,
+    and a new digest is opened. Either way no case is left out of every mail.
+    """
+    digest = (
+        Notification.objects.select_for_update()
+        .filter(
+            kind=Notification.Kind.DIGEST,
+            contact_id=notification.contact_id,
+            organization_id=notification.organization_id,
+            digest_category=category,
+            status=Notification.Status.COLLECTING,
+        )
+        .first()
+    )
     if digest is None:
         digest = Notification.objects.create(
             customer_id=notification.customer_id,

@@ -12,7 +12,8 @@ from portal import coalescing
 logger = logging.getLogger(__name__)
 
 
-PLANNER = "planner"
+# The task that runs the planner; intake wakes it by this name (alerts.services.PLANNER_TASK).
+PLANNER = "notifications.tasks.plan_notifications"
 
 
 def plan_coalesced() -> None:

@@ -22,6 +22,8 @@ logger = logging.getLogger(__name__)
 
 # Longer than any planning pass; a worker killed mid-run leaves flags that expire by then.
 FLAG_SECONDS = 300
+# A wake-up waiting this long was lost (Redis flushed, say); the next entry publishes another.
+WAKE_FLAG_MS = 2000
 _redis: redis.Redis | None = None
 
 
@@ -43,12 +45,35 @@ def again_key(name: str) -> str:
     return f"tairyo:{name}:again"
 
 
+def woken_key(name: str) -> str:
+    return f"tairyo:{name}:woken"
+
+
+def wake(name: str, publish: Callable[[], object]) -> bool:
+    """Publish a wake-up for ``name`` unless one is already waiting; True if published.
+
+    A storm commits a timeline entry every few milliseconds, and publishing a Celery message for
+    each cost more than the planning it asked for. The flag is cleared by the job itself just
+    before each pass reads, so an entry committed before the clearing is read by that pass, and
+    one committed after it publishes a new wake-up: none waits for the sweep. The expiry only
+    matters when a published message is lost.
+    """
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        try:
+            if not flags().set(woken_key(name), "1", nx=True, px=WAKE_FLAG_MS):
+                return False
+        except redis.RedisError:
+            logger.warning("coordination flags for %s unavailable; waking anyway", name)
+    publish()
+    return True
+
+
 def run_coalesced(name: str, job: Callable[[], object]) -> None:
     """Run ``job``, unless another process is running it; then ask that one to run it again."""
     if settings.CELERY_TASK_ALWAYS_EAGER:
         job()
         return
-    running, again = running_key(name), again_key(name)
+    running, again, woken = running_key(name), again_key(name), woken_key(name)
     try:
         client = flags()
         while True:
@@ -56,9 +81,10 @@ def run_coalesced(name: str, job: Callable[[], object]) -> None:
                 client.set(again, "1", ex=FLAG_SECONDS)
                 return
             try:
-                client.delete(again)
+                client.delete(again, woken)
                 job()
                 while client.delete(again):
+                    client.delete(woken)
                     job()
             finally:
                 client.delete(running)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
+# Intake wakes the planner by this name (alerts.services.WEBHOOK_PLANNER_TASK).
+PLANNER = "webhooks.tasks.plan_webhooks"
+
 
 @shared_task(acks_late=True, ignore_result=True)
 def plan_webhooks() -> None:
@@ -13,7 +16,7 @@ def plan_webhooks() -> None:
     """
     from portal import coalescing
 
-    coalescing.run_coalesced("webhook-planner", _plan_and_send)
+    coalescing.run_coalesced(PLANNER, _plan_and_send)
 
 
 def _plan_and_send() -> None:

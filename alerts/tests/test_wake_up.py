@@ -60,3 +60,36 @@ def test_a_receipt_that_failed_once_is_left_to_the_sweep(
     assert services.process_pending() == 0, "a drain does not loop on a receipt that fails"
     with time_machine.travel(timezone.now() + timedelta(minutes=1)):
         assert services.sweep() == 1
+
+
+def test_a_drain_wakes_each_planner_once_and_a_planning_pass_reopens_its_gate(
+    acme_org: Organization, redis_client: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from notifications import tasks as notification_tasks
+    from webhooks import tasks as webhook_tasks
+
+    def planner_messages() -> list[str]:
+        import json
+
+        bodies = [json.loads(raw) for raw in redis_client.lrange("notify", 0, -1)]
+        return sorted(body["headers"]["task"] for body in bodies)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for index in range(5):
+            _accept(acme_org, f"gate{index:07d}")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.process_pending()
+    assert Case.objects.count() == 5
+    assert planner_messages() == [services.PLANNER_TASK, services.WEBHOOK_PLANNER_TASK], (
+        "five new cases, one wake-up per planner"
+    )
+    redis_client.delete("notify")
+    notification_tasks.plan_notifications.run()  # a planning pass clears its own gate
+    webhook_tasks.plan_webhooks.run()
+    with django_capture_on_commit_callbacks(execute=True):
+        _accept(acme_org, "gate0000005")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.process_pending()
+    assert planner_messages() == [services.PLANNER_TASK, services.WEBHOOK_PLANNER_TASK], (
+        "an entry after the pass wakes the planners again at once"
+    )

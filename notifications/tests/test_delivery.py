@@ -141,6 +141,28 @@ def test_digest_waits_for_its_window_then_lists_every_case(
         assert f"vm{index:04d}" in message.text
 
 
+@pytest.mark.parametrize("cases", [3, 30])
+def test_a_digest_is_composed_in_the_same_few_queries_however_many_cases_it_lists(
+    alert_flow: Flow, route: Route, mail_provider: Any, settings: Any, cases: int
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.TAIRYO_DIGEST_THRESHOLD = 1
+    for index in range(cases + 1):
+        body = payloads.alert(f"many{index:06d}")
+        body["host"] = payloads.host(host_id=f"host{index:07d}", name=f"vm{index:04d}")
+        body["host"]["roles"] = [payloads.role("web", f"app{index}")]
+        alert_flow(body)
+    digest = Notification.objects.get(kind="digest")
+    later = timezone.now() + timedelta(minutes=3)
+    with time_machine.travel(later), CaptureQueriesContext(connection) as queries:
+        delivery.deliver(digest.pk)
+    [message] = mail_provider.messages
+    assert f"vm{cases:04d}" in message.text
+    assert len(queries) <= 12, [query["sql"] for query in queries]
+
+
 def test_sweep_finds_pending_rows_whose_task_was_lost(
     alert_flow: Flow, route: Route, mail_provider: Any
 ) -> None:

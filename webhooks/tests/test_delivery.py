@@ -99,14 +99,14 @@ def test_a_webhook_planner_already_running_is_asked_to_look_again(
     from webhooks import tasks
 
     deliver(payloads.alert("A1"))
-    redis_client.set(running_key("webhook-planner"), "1")  # another worker is planning
+    redis_client.set(running_key(tasks.PLANNER), "1")  # another worker is planning
     tasks.plan_webhooks.run()
     assert not Delivery.objects.exists()
-    assert redis_client.exists(again_key("webhook-planner"))
-    redis_client.delete(running_key("webhook-planner"))
+    assert redis_client.exists(again_key(tasks.PLANNER))
+    redis_client.delete(running_key(tasks.PLANNER))
     tasks.plan_webhooks.run()
     assert Delivery.objects.count() == 1
-    assert not redis_client.exists(again_key("webhook-planner"))
+    assert not redis_client.exists(again_key(tasks.PLANNER))
 
 
 def test_a_failing_receiver_is_retried_with_the_same_event_id(
