@@ -6,12 +6,13 @@ it reads are the ones it writes.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from alerts.models import Case, CaseEvent
@@ -60,11 +61,15 @@ def _plan_batch(batch: int) -> Plan:
             .select_related("case", "case__host", "case__organization")
             .order_by("created_at", "id")[:batch]
         )
-        routes = _routes_by_organization({event.case.organization_id for event in events})
+        org_ids = {event.case.organization_id for event in events}
+        routes = _routes_by_organization(org_ids)
         now = timezone.now()
+        batch_state = _Batch.load(events, org_ids, now, plan)
         for event in events:
             if event.applied:
-                _plan_event(event, routes.get(event.case.organization_id, []), now, plan)
+                _plan_event(event, routes.get(event.case.organization_id, []), batch_state)
+        created = Notification.objects.bulk_create(batch_state.new)
+        plan.to_send += [n.pk for n in created if n.status == Notification.Status.PENDING]
         CaseEvent.objects.filter(pk__in=[event.pk for event in events]).update(planned_at=now)
         plan.planned_events = len(events)
     return plan
@@ -81,12 +86,80 @@ def _routes_by_organization(org_ids: set[int]) -> dict[int, list[Route]]:
     return routes
 
 
-def _plan_event(event: CaseEvent, routes: list[Route], now: datetime, plan: Plan) -> None:
-    flapping = _is_flapping(event.case, now)
-    # Planned before (its planned_at lost with a restored backup, say): never twice per contact.
-    told = set(Notification.objects.filter(case_event=event).values_list("contact_id", flat=True))
+@dataclass
+class _Batch:
+    """What planning a batch needs to know, read in a few queries and kept current as it goes.
+
+    A storm plans thousands of events; asking the database, for each, how many mails its
+    contacts had lately and which digest is collecting cost most of the planner's time.
+    """
+
+    now: datetime
+    plan: Plan
+    # (case event, contact) pairs already planned (a lost planned_at, say): never twice.
+    told: set[tuple[int, int]]
+    # Case mails (not suppressed) per (contact, organization) within the digest window.
+    recent: Counter[tuple[int, int]]
+    # Digests still collecting, per (contact, organization, category); locked for the batch.
+    digests: dict[tuple[int, int, str], Notification]
+    new: list[Notification] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, events: list[CaseEvent], org_ids: set[int], now: datetime, plan: Plan) -> _Batch:
+        told = set(
+            Notification.objects.filter(case_event__in=events).values_list(
+                "case_event_id", "contact_id"
+            )
+        )
+        recent: Counter[tuple[int, int]] = Counter()
+        counts = (
+            Notification.objects.filter(
+                organization_id__in=org_ids,
+                kind=Notification.Kind.CASE,
+                created_at__gte=now - settings.TAIRYO_DIGEST_WINDOW,
+            )
+            .exclude(status=Notification.Status.SUPPRESSED)
+            .values("contact_id", "organization_id")
+            .annotate(count=Count("id"))
+        )
+        for row in counts:
+            recent[(row["contact_id"], row["organization_id"])] = row["count"]
+        # Locked until the planner commits: a sender claiming one meanwhile waits, then reads
+        # its items with this batch's among them; a digest claimed before is not in this list,
+        # and a new one is opened. Either way no case is left out of every mail.
+        collecting = Notification.objects.select_for_update().filter(
+            organization_id__in=org_ids,
+            kind=Notification.Kind.DIGEST,
+            status=Notification.Status.COLLECTING,
+        )
+        digests = {
+            (digest.contact_id, digest.organization_id, digest.digest_category): digest
+            for digest in collecting
+        }
+        return cls(now, plan, told, recent, digests)
+
+    def digest_for(self, notification: Notification, category: str) -> Notification:
+        """The contact's digest collecting for this organization and category, or a new one."""
+        key = (notification.contact_id, notification.organization_id, category)
+        if key not in self.digests:
+            self.digests[key] = Notification.objects.create(
+                customer_id=notification.customer_id,
+                organization_id=notification.organization_id,
+                kind=Notification.Kind.DIGEST,
+                contact_id=notification.contact_id,
+                route=notification.route,
+                digest_category=category,
+                status=Notification.Status.COLLECTING,
+                send_after=self.now + settings.TAIRYO_DIGEST_WINDOW,
+            )
+            self.plan.digests.append(self.digests[key].pk)
+        return self.digests[key]
+
+
+def _plan_event(event: CaseEvent, routes: list[Route], batch: _Batch) -> None:
+    flapping = _is_flapping(event.case)
     for recipient in routing.recipients(event, routes):
-        if recipient.contact.pk in told:
+        if (event.pk, recipient.contact.pk) in batch.told:
             continue
         notification = Notification(
             customer_id=event.customer_id,
@@ -96,15 +169,16 @@ def _plan_event(event: CaseEvent, routes: list[Route], now: datetime, plan: Plan
             contact=recipient.contact,
             route=recipient.route,
         )
+        # A storm: the contact has had DIGEST_THRESHOLD mails about this organization lately.
+        key = (recipient.contact.pk, event.case.organization_id)
         if flapping:
             notification.status = Notification.Status.SUPPRESSED
-        elif _in_storm(notification, now):
-            digest = _open_digest(notification, _category(event), now, plan)
+        elif batch.recent[key] >= settings.TAIRYO_DIGEST_THRESHOLD:
             notification.status = Notification.Status.IN_DIGEST
-            notification.digest = digest
-        notification.save()
-        if notification.status == Notification.Status.PENDING:
-            plan.to_send.append(notification.pk)
+            notification.digest = batch.digest_for(notification, _category(event))
+        if not flapping:
+            batch.recent[key] += 1
+        batch.new.append(notification)
 
 
 def _category(event: CaseEvent) -> str:
@@ -112,7 +186,7 @@ def _category(event: CaseEvent) -> str:
     return RECOVERIES if improved else PROBLEMS
 
 
-def _is_flapping(case: Case, now: datetime) -> bool:
+def _is_flapping(case: Case) -> bool:
     """The same monitor on the same host opened FLAP_THRESHOLD cases within FLAP_WINDOW."""
     if case.host_id is None or not case.monitor_name:
         return False
@@ -124,52 +198,6 @@ def _is_flapping(case: Case, now: datetime) -> bool:
         opened_at__lte=case.opened_at,
     ).count()
     return recent >= settings.TAIRYO_FLAP_THRESHOLD
-
-
-def _in_storm(notification: Notification, now: datetime) -> bool:
-    """The contact has had DIGEST_THRESHOLD mails about this organization in the window."""
-    recent = Notification.objects.filter(
-        contact_id=notification.contact_id,
-        organization_id=notification.organization_id,
-        kind=Notification.Kind.CASE,
-        created_at__gte=now - settings.TAIRYO_DIGEST_WINDOW,
-    ).exclude(status=Notification.Status.SUPPRESSED)
-    return recent.count() >= settings.TAIRYO_DIGEST_THRESHOLD
-
-
-def _open_digest(
-    notification: Notification, category: str, now: datetime, plan: Plan
-) -> Notification:
-    """The contact's digest still collecting for this organization and category, or a new one.
-
-    Locked until the planner commits: a sender claiming the digest meanwhile waits, then reads
-    the items with this one among them; a sender that claimed it first leaves nothing to lock,
-    and a new digest is opened. Either way no case is left out of every mail.
-    """
-    digest = (
-        Notification.objects.select_for_update()
-        .filter(
-            kind=Notification.Kind.DIGEST,
-            contact_id=notification.contact_id,
-            organization_id=notification.organization_id,
-            digest_category=category,
-            status=Notification.Status.COLLECTING,
-        )
-        .first()
-    )
-    if digest is None:
-        digest = Notification.objects.create(
-            customer_id=notification.customer_id,
-            organization_id=notification.organization_id,
-            kind=Notification.Kind.DIGEST,
-            contact_id=notification.contact_id,
-            route=notification.route,
-            digest_category=category,
-            status=Notification.Status.COLLECTING,
-            send_after=now + settings.TAIRYO_DIGEST_WINDOW,
-        )
-        plan.digests.append(digest.pk)
-    return digest
 
 
 def flush_suppressed(now: datetime | None = None) -> list[int]:

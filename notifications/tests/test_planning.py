@@ -126,6 +126,27 @@ def test_storm_turns_into_a_digest_after_the_threshold(
     assert digest.send_after > timezone.now()
 
 
+@pytest.mark.parametrize("events", [10, 60])
+def test_a_storm_in_one_planning_pass_digests_right_in_a_few_queries_per_event(
+    deliver: Flow, route: Route, noc: Contact, settings: Any, events: int
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    route.contacts.add(noc)
+    settings.TAIRYO_DIGEST_THRESHOLD = 5
+    for index in range(events):  # all arrive before the planner runs, as in a storm
+        deliver(on_host(payloads.alert(f"burst{index:06d}", opened=T0 + index), index))
+    with CaptureQueriesContext(connection) as queries:
+        planning.plan_pending()
+    for contact in (route.contacts.get(email="ops@acme.example"), noc):
+        mails = Notification.objects.filter(kind="case", contact=contact).order_by("id")
+        assert [n.status for n in mails] == ["pending"] * 5 + ["in_digest"] * (events - 5)
+        [digest] = Notification.objects.filter(kind="digest", contact=contact)
+        assert digest.items.count() == events - 5
+    assert len(queries) <= 2 * events + 20, "per event: the flapping count and its services"
+
+
 def test_recoveries_of_a_storm_come_in_a_digest_of_their_own(
     alert_flow: Flow, route: Route, settings: Any
 ) -> None:
