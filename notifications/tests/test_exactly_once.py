@@ -150,6 +150,40 @@ def test_provider_outage_delays_mail_but_loses_none(
     assert all("503" in n.last_error or n.last_error == "" for n in retried)
 
 
+def test_a_worker_killed_mid_send_loses_nothing_and_doubles_nothing(
+    client: Client,
+    token: str,
+    mail_provider: Any,
+    start_worker: Callable[..., Any],
+    redis_client: Any,
+) -> None:
+    # The first send hangs at the provider, which has not taken it, while SIGKILL arrives.
+    mail_provider.hang_next(1, seconds=30, accept=False)
+    worker = start_worker(**_worker_env(mail_provider))
+    _post_outage(client, token)
+    deadline = time.monotonic() + 60
+    while not Notification.objects.filter(status="sending").exists():
+        assert time.monotonic() < deadline, "no send began"
+        time.sleep(0.1)
+    worker.kill()
+    worker.wait(timeout=10)
+    sent_before = len(mail_provider.messages)
+    # The dead worker's messages stay unacknowledged in Redis until their visibility timeout;
+    # the sweeps (beat, every 15 s) find the work in PostgreSQL long before.
+    start_worker(**_worker_env(mail_provider))
+    with time_machine.travel(timezone.now() + timedelta(minutes=11)):
+        alert_services.sweep()
+        notification_services.sweep()
+        assert not Notification.objects.filter(status="sending").exists(), "released"
+    deadline = time.monotonic() + 60
+    while Notification.objects.count() < CASES * 2:
+        assert time.monotonic() < deadline, "the sweeps did not bring everything back"
+        time.sleep(0.2)
+    _wait_for_mails(mail_provider, CASES * 2)
+    _assert_each_notification_mailed_once(mail_provider)
+    assert sent_before < CASES * 2, "the kill came before the work was done"
+
+
 def test_sweep_plans_events_whose_wake_up_was_lost(
     client: Client, token: str, mail_provider: Any, redis_client: Any
 ) -> None:
