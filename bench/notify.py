@@ -68,7 +68,8 @@ TARGET_STORM_P95_S = 30.0
 TARGET_STORM_MAX_S = 90.0
 # portal/settings.py defaults, used to size the steady phase when no override is given.
 DEFAULT_DIGEST_THRESHOLD = 5
-DEFAULT_DIGEST_WINDOW_S = 30
+DEFAULT_DIGEST_WINDOW_S = 120
+DEFAULT_DIGEST_DELAY_S = 20
 # Share of the simulator's demo hosts that are "working" (mackerel_sim/demo.py STATUS_WEIGHTS).
 WORKING_SHARE = 0.85
 # Notification statuses still on their way to the provider.
@@ -766,7 +767,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         type=int,
         default=None,
         metavar="SECONDS",
-        help="TAIRYO_DIGEST_WINDOW_SECONDS (default: the application's, 30)",
+        help="TAIRYO_DIGEST_WINDOW_SECONDS (default: the application's, 120)",
+    )
+    parser.add_argument(
+        "--digest-delay",
+        type=int,
+        default=None,
+        metavar="SECONDS",
+        help="TAIRYO_DIGEST_DELAY_SECONDS (default: the application's, 20)",
     )
     parser.add_argument(
         "--digest-threshold",
@@ -914,6 +922,8 @@ def bench_env(args: argparse.Namespace, setup: Setup, mail_port: int) -> dict[st
         env["TAIRYO_DIGEST_WINDOW_SECONDS"] = str(args.digest_window)
     if args.digest_threshold is not None:
         env["TAIRYO_DIGEST_THRESHOLD"] = str(args.digest_threshold)
+    if args.digest_delay is not None:
+        env["TAIRYO_DIGEST_DELAY_SECONDS"] = str(args.digest_delay)
     return env
 
 
@@ -1056,6 +1066,8 @@ def run(args: argparse.Namespace, setup: Setup, started: float) -> int:
         "digest threshold": args.digest_threshold or f"{DEFAULT_DIGEST_THRESHOLD} (default)",
         "digest window": f"{args.digest_window or DEFAULT_DIGEST_WINDOW_S} s"
         + ("" if args.digest_window else " (default)"),
+        "digest delay": f"{args.digest_delay or DEFAULT_DIGEST_DELAY_S} s"
+        + ("" if args.digest_delay else " (default)"),
         "cores": machine["nproc"],
     }
     by_name = {p.name: p for p in phases}
@@ -1102,6 +1114,7 @@ def write_results(
         "settings": {
             "digest_threshold": args.digest_threshold or DEFAULT_DIGEST_THRESHOLD,
             "digest_window_seconds": args.digest_window or DEFAULT_DIGEST_WINDOW_S,
+            "digest_delay_seconds": args.digest_delay or DEFAULT_DIGEST_DELAY_S,
             "steady_rate": args.steady_rate,
             "steady_seconds": args.steady_seconds,
             "storm_webhooks": args.storm_webhooks,

@@ -150,7 +150,7 @@ class _Batch:
                 route=notification.route,
                 digest_category=category,
                 status=Notification.Status.COLLECTING,
-                send_after=self.now + settings.TAIRYO_DIGEST_WINDOW,
+                send_after=self.now + settings.TAIRYO_DIGEST_DELAY,
             )
             self.plan.digests.append(self.digests[key].pk)
         return self.digests[key]

@@ -123,7 +123,8 @@ def test_storm_turns_into_a_digest_after_the_threshold(
     assert digest.status == "collecting"
     assert digest.items.count() == 5
     assert digest.send_after is not None
-    assert digest.send_after > timezone.now()
+    collecting_for = digest.send_after - digest.created_at
+    assert abs(collecting_for - settings.TAIRYO_DIGEST_DELAY) < timedelta(seconds=1)
 
 
 @pytest.mark.parametrize("events", [10, 60])

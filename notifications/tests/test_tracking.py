@@ -82,6 +82,8 @@ def test_the_same_report_twice_is_recorded_once(
 
     notification = _sent(alert_flow)
     _wait_for(lambda: DeliveryEvent.objects.filter(notification=notification).exists())
+    # The simulator notes the post once our answer reaches it, just after the row is written.
+    _wait_for(lambda: any(event.ok for event in tracked.events))
     [first] = [event for event in tracked.events if event.ok]
     # The provider retrying the very same signed post (it timed out waiting for us, say).
     replay = requests.post(
