@@ -62,8 +62,9 @@ bench: $(INSTALLED) services  ## Benchmarks against design.md's targets (on loop
 	$(BIN)/python bench/sync.py $(SYNC_ARGS)
 	$(BIN)/python bench/notify.py $(NOTIFY_ARGS)
 
-compose-check:  ## Validate docker-compose.yml with the variables of .env.example
-	docker-compose --env-file .env.example -f docker-compose.yml config -q
+compose-check:  ## Validate docker-compose.yml with .env.example as its .env
+	tmp=$$(mktemp -d) && cp docker-compose.yml $$tmp/ && cp .env.example $$tmp/.env && \
+	(cd $$tmp && docker-compose config -q); status=$$?; rm -rf $$tmp; exit $$status
 
 clean:  ## Remove the virtualenv and local databases
 	rm -rf $(VENV) var/*.sqlite3 staticfiles
