@@ -99,7 +99,7 @@ def compose(notification: Notification) -> OutgoingMail:
                      notification.pk, exc)  # fmt: skip
         text = defaults.BUILT_IN[(notification.kind, language)]
         mail = rendering.render(text["subject"], text["body_text"], text["body_html"], values)
-        sender, reply_to, to, cc = defaults.SENDERS[language], "", [notification.contact.email], []
+        sender, reply_to, to, cc = defaults.sender(language), "", [notification.contact.email], []
     return OutgoingMail(
         notification_id=notification.pk,
         customer_id=notification.customer_id,

@@ -5,7 +5,10 @@ The Japanese case mail keeps the shape of the mail customers already know.
 
 from __future__ import annotations
 
+from email.utils import parseaddr
 from typing import Any, TypedDict
+
+from django.conf import settings
 
 
 class TemplateText(TypedDict):
@@ -14,8 +17,23 @@ class TemplateText(TypedDict):
     body_html: str
 
 
-FROM_EMAIL = "マネージドクラウド監視 <noreply@tairyo.invalid>"
-FROM_EMAIL_EN = "Managed Cloud Monitoring <noreply@tairyo.invalid>"
+# The default templates' senders: these names, at the address of DEFAULT_FROM_EMAIL (on the
+# mail provider's verified domain), so mail goes out from a real address without editing.
+SENDER_NAMES = {"ja": "マネージドクラウド監視", "en": "Managed Cloud Monitoring"}
+# What the first default templates said before; replaced by 0004 where nobody changed it.
+OLD_FROM_EMAILS = {
+    "ja": "マネージドクラウド監視 <noreply@tairyo.invalid>",
+    "en": "Managed Cloud Monitoring <noreply@tairyo.invalid>",
+}
+
+
+def sender(language: str) -> str:
+    """The default sender in ``language``: its display name at DEFAULT_FROM_EMAIL's address."""
+    _, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    # Not email.utils.formataddr: it would encode the Japanese name for the wire, and this is
+    # shown in the admin; Django encodes it when the mail is sent.
+    return f"{SENDER_NAMES.get(language, SENDER_NAMES['en'])} <{address}>"
+
 
 _SUPPRESSED_JA = """{% if suppressed %}
 この間、頻繁に発生と復旧を繰り返したため通知を省略したケース：
@@ -106,7 +124,6 @@ BUILT_IN = {
     ("digest", "ja"): DIGEST_JA,
     ("digest", "en"): DIGEST_EN,
 }
-SENDERS = {"ja": FROM_EMAIL, "en": FROM_EMAIL_EN}
 
 
 def ensure_default_templates(template_model: Any) -> None:
@@ -119,7 +136,7 @@ def ensure_default_templates(template_model: Any) -> None:
                 "kind": kind,
                 "language": language,
                 "is_default": True,
-                "from_email": SENDERS[language],
+                "from_email": sender(language),
                 **text,
             },
         )

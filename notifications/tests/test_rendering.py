@@ -66,7 +66,7 @@ def test_japanese_default_has_the_shape_customers_know(
     assert "ケースID　　　： 3k73ZJscVcW" in lines
     assert "詳細については下記Webサイトをご確認ください。" in lines
     assert mail.to == ["ops@acme.example"]
-    assert mail.from_email == defaults.FROM_EMAIL
+    assert mail.from_email == defaults.sender("ja")
 
 
 @pytest.mark.parametrize(
