@@ -61,6 +61,7 @@ bench: $(INSTALLED) services  ## Benchmarks against design.md's targets (on loop
 	$(BIN)/python bench/intake.py $(INTAKE_ARGS)
 	$(BIN)/python bench/sync.py $(SYNC_ARGS)
 	$(BIN)/python bench/notify.py $(NOTIFY_ARGS)
+	$(BIN)/python bench/report.py
 
 compose-check:  ## Validate docker-compose.yml with .env.example as its .env
 	tmp=$$(mktemp -d) && cp docker-compose.yml $$tmp/ && cp .env.example $$tmp/.env && \
