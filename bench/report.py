@@ -28,7 +28,8 @@ def checks_of(document: dict[str, Any]) -> list[dict[str, Any]]:
     if isinstance(checks, list):
         return checks
     # bench/sync.py: {"target_seconds", "target_met", "hosts_mirrored", ...}
-    first = next((p for p in document.get("phases", []) if p.get("name") == "first"), {})
+    phases: list[dict[str, Any]] = document.get("phases", [])
+    first: dict[str, Any] = next((p for p in phases if p.get("name") == "first"), {})
     mirrored, expected = checks.get("hosts_mirrored"), checks.get("hosts_expected")
     failed = checks.get("runs_not_successful")
     return [
