@@ -291,7 +291,9 @@ class NotificationAdmin(admin.ModelAdmin[Notification]):
         "created_at", "customer", "organization", "contact", "case_id", "kind", "status",
         "attempts", "provider_message_id",
     )  # fmt: skip
-    list_filter = ("status", "kind", "customer")
+    # A period: today, the past 7 days, this month or year, or any from/to (created_at__gte and
+    # created_at__lt in the URL); the date hierarchy picks a year, month or day.
+    list_filter = ("status", "kind", "customer", ("created_at", admin.DateFieldListFilter))
     date_hierarchy = "created_at"
     search_fields = ("=case__alert_id", "contact__email", "provider_message_id")
     # Counting a large ledger on every page costs more than the number is worth.
