@@ -178,6 +178,8 @@ OTP_TOTP_ISSUER = "Tairyo"
 # The audit log (audit/records.py): foreign keys logged by name rather than by number.
 AUDITLOG_USE_FK_STRING_REPRESENTATION = True
 AUDIT_CLIENT_IP_CALLABLE = "accounts.throttling.client_ip"
+# Paths that never change an audited row: the Mackerel webhook intake, mail tracking, probes.
+AUDIT_SKIP_PATHS = ("/hooks/", "/anymail/", "/healthz", "/livez")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

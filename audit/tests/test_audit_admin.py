@@ -7,8 +7,10 @@ from datetime import timedelta
 
 import pytest
 from auditlog.models import LogEntry
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
-from django.test import Client
+from django.http import HttpRequest, HttpResponse
+from django.test import Client, RequestFactory
 from django.utils import timezone, translation
 
 from accounts.models import Customer, User
@@ -114,3 +116,18 @@ def test_mask_hides_the_whole_value_and_keeps_empty_empty() -> None:
 
 def test_history_of_an_unknown_object_is_404(login: Login, support_user: User) -> None:
     assert login(support_user).get("/admin/accounts/customer/999999/history/").status_code == 404
+
+
+def test_webhook_intake_skips_the_audit_context(rf: RequestFactory) -> None:
+    seen: list[bool] = []
+
+    def view(request: HttpRequest) -> HttpResponse:
+        seen.append(hasattr(request, records.CONTEXT_ATTRIBUTE))
+        return HttpResponse()
+
+    middleware = records.AuditMiddleware(view)
+    for path in ("/hooks/mackerel/abc/", "/admin/"):
+        request = rf.post(path)
+        request.user = AnonymousUser()
+        middleware(request)
+    assert seen == [False, True]
