@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import tokens
 from accounts.models import ApiToken, Customer, Membership, User
+from audit.admin import AuditHistoryMixin
 
 # Where save_model leaves a new token's plain text for response_add, within one request.
 ISSUED_ATTRIBUTE = "_tairyo_issued_token"
@@ -24,7 +25,7 @@ class MembershipInline(admin.TabularInline[Membership, Customer]):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin[Customer]):
+class CustomerAdmin(AuditHistoryMixin, admin.ModelAdmin[Customer]):
     list_display = ("name", "is_active", "created_at")
     list_filter = ("is_active",)
     search_fields = ("name", "memo")
@@ -44,7 +45,7 @@ class TairyoUserChangeForm(UserChangeForm[User]):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin[User]):
+class UserAdmin(AuditHistoryMixin, BaseUserAdmin[User]):
     form = TairyoUserChangeForm
     add_form = TairyoUserCreationForm
     ordering = ("email",)
@@ -64,7 +65,7 @@ class UserAdmin(BaseUserAdmin[User]):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
+class ApiTokenAdmin(AuditHistoryMixin, admin.ModelAdmin[ApiToken]):
     """Staff make tokens for a customer or for every customer; read-only unless superuser.
 
     A new token is shown once, on the page that answers the form, and never again.

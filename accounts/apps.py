@@ -23,3 +23,23 @@ class AccountsConfig(AppConfig):
         post_migrate.connect(_sync_groups, dispatch_uid="accounts.sync_staff_groups")
         # Decides at each login whether the user owes a second factor.
         from accounts import two_factor  # noqa: F401
+
+        _audit()
+
+
+def _audit() -> None:
+    """Log every change of customers, their people and API tokens (docs/authorization.md)."""
+    from django.utils.translation import gettext_lazy as _
+
+    from accounts.models import ApiToken, Customer, Membership, User
+    from audit import records
+
+    records.register(Customer)
+    records.register(Membership)
+    # Who was made staff or superuser, and when; a login's last_login is not a change.
+    records.register(
+        User, secrets=["password"], exclude=["last_login"], m2m=["groups", "user_permissions"]
+    )
+    records.register(
+        ApiToken, secrets=["digest"], exclude=["last_used_at"], labels={"digest": _("token")}
+    )

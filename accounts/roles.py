@@ -22,7 +22,9 @@ SALES_EDIT = {
 }
 # Sales also make and revoke API tokens: read-only ones (ApiTokenAdmin); support change nothing.
 TOKEN_EDIT = {"accounts": ["apitoken"]}
-READ_ONLY_APPS = ("accounts", "orgs", "alerts", "notifications", "health")
+# Webhook subscriptions carry signing secrets: staff read them, superusers manage them. The
+# audit log (auditlog) is read by both groups and written by nobody.
+READ_ONLY_APPS = ("accounts", "orgs", "alerts", "notifications", "webhooks", "health", "auditlog")
 
 
 def _permissions(app_label: str, models: list[str], actions: tuple[str, ...]) -> list[Permission]:

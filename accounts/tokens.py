@@ -14,6 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import ApiToken, Customer, User
@@ -89,7 +90,12 @@ def touch(token: ApiToken) -> None:
 
 
 def revoke(token: ApiToken) -> None:
-    """Stop the token working at once; the row stays, for the record."""
-    if token.revoked_at is None:
-        token.revoked_at = timezone.now()
-        ApiToken.objects.filter(pk=token.pk, revoked_at=None).update(revoked_at=token.revoked_at)
+    """Stop the token working at once; the row stays, for the record (and the audit log)."""
+    with transaction.atomic():
+        # Locked and saved rather than updated in one statement, so the audit log sees it.
+        current = ApiToken.objects.select_for_update().filter(pk=token.pk, revoked_at=None).first()
+        if current is not None:
+            current.revoked_at = timezone.now()
+            current.save(update_fields=["revoked_at"])
+    if current is not None:
+        token.revoked_at = current.revoked_at

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from alerts.models import Case
+from audit.admin import AuditHistoryMixin
 from notifications import previews, rendering
 from notifications.forms import RouteForm, TemplateAdminForm
 from notifications.models import Contact, DeliveryEvent, Notification, Route, Template
@@ -30,7 +31,7 @@ RECENT_CASES = 8
 
 # --- Templates ----------------------------------------------------------------------------------
 @admin.register(Template)
-class TemplateAdmin(admin.ModelAdmin[Template]):
+class TemplateAdmin(AuditHistoryMixin, admin.ModelAdmin[Template]):
     form = TemplateAdminForm
     list_display = ("name", "kind", "language", "is_default", "from_email", "updated_at")
     list_filter = ("kind", "language", "is_default")
@@ -118,7 +119,7 @@ def _route_queryset(queryset: QuerySet[Route]) -> QuerySet[Route]:
 
 
 @admin.register(Route)
-class RouteAdmin(admin.ModelAdmin[Route]):
+class RouteAdmin(AuditHistoryMixin, admin.ModelAdmin[Route]):
     form = RouteForm
     list_display = (
         "name", "organization", "customer_name", "service", "minimum_severity", "events",
@@ -202,7 +203,7 @@ class BouncingFilter(admin.SimpleListFilter):
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin[Contact]):
+class ContactAdmin(AuditHistoryMixin, admin.ModelAdmin[Contact]):
     list_display = ("name", "email", "customer", "language", "is_active", "bouncing", "bounced_at")
     list_filter = ("is_active", BouncingFilter, "language", "customer")
     list_select_related = ("customer",)
@@ -228,7 +229,13 @@ class ContactAdmin(admin.ModelAdmin[Contact]):
         description=_("Clear the bounce mark (the address was fixed)"), permissions=["change"]
     )
     def clear_bounce(self, request: HttpRequest, queryset: QuerySet[Contact]) -> None:
-        cleared = queryset.exclude(bounced_at=None).update(bounced_at=None, bounce_reason="")
+        cleared = 0
+        # One save per contact rather than one UPDATE, so that each shows in the audit log.
+        for contact in queryset.exclude(bounced_at=None):
+            contact.bounced_at = None
+            contact.bounce_reason = ""
+            contact.save(update_fields=["bounced_at", "bounce_reason", "updated_at"])
+            cleared += 1
         self.message_user(
             request,
             ngettext(
@@ -284,7 +291,9 @@ class NotificationAdmin(admin.ModelAdmin[Notification]):
         "created_at", "customer", "organization", "contact", "case_id", "kind", "status",
         "attempts", "provider_message_id",
     )  # fmt: skip
-    list_filter = ("status", "kind", "customer")
+    # A period: today, the past 7 days, this month or year, or any from/to (created_at__gte and
+    # created_at__lt in the URL); the date hierarchy picks a year, month or day.
+    list_filter = ("status", "kind", "customer", ("created_at", admin.DateFieldListFilter))
     date_hierarchy = "created_at"
     search_fields = ("=case__alert_id", "contact__email", "provider_message_id")
     # Counting a large ledger on every page costs more than the number is worth.

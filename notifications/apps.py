@@ -16,3 +16,14 @@ class NotificationsConfig(AppConfig):
 
         # anymail's only way of handing over delivery reports is this signal.
         tracking.connect(on_tracking, dispatch_uid="notifications.on_tracking")
+        _audit()
+
+
+def _audit() -> None:
+    """Log every change of who is told what, and with which words."""
+    from audit import records
+    from notifications.models import Contact, Route, Template
+
+    records.register(Contact, exclude=["updated_at"])
+    records.register(Route, exclude=["updated_at"], m2m=["contacts"])
+    records.register(Template, exclude=["updated_at"])

@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
+from audit.admin import AuditHistoryMixin
 from orgs import admin_actions
 from orgs.forms import OrganizationAdminForm
 from orgs.models import SYNC_FAILING_AFTER, Organization, SyncRun
@@ -48,7 +49,7 @@ class SyncFailingFilter(admin.SimpleListFilter):
 # notifications/admin.py registers a subclass with the organization's routes inline: orgs sits
 # below notifications and may not import it (design.md, "Layers").
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin[Organization]):
+class OrganizationAdmin(AuditHistoryMixin, admin.ModelAdmin[Organization]):
     form = OrganizationAdminForm
     list_display = (
         "name", "display_name", "customer", "is_active", "api_key_hint",

@@ -85,6 +85,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "auditlog",
+    "audit",  # after auditlog: its admin replaces auditlog's
     "accounts",
     "orgs",
     "alerts",
@@ -105,6 +107,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "accounts.two_factor.TwoFactorMiddleware",
+    # After authentication: names the logged-in user as the actor of every audited change.
+    "audit.records.AuditMiddleware",
     "accounts.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -170,6 +174,13 @@ AXES_USERNAME_CALLABLE = "accounts.throttling.username"
 AXES_LOCKOUT_CALLABLE = "accounts.throttling.lockout_response"
 # Two-factor authentication (TOTP, django-otp): required for staff, optional for customers.
 OTP_TOTP_ISSUER = "Tairyo"
+
+# The audit log (audit/records.py): foreign keys logged by name rather than by number.
+AUDITLOG_USE_FK_STRING_REPRESENTATION = True
+AUDIT_CLIENT_IP_CALLABLE = "accounts.throttling.client_ip"
+# Paths that never change an audited row: the Mackerel webhook intake, mail tracking, probes.
+AUDIT_SKIP_PATHS = ("/hooks/", "/anymail/", "/healthz", "/livez")
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

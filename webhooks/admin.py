@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
+from audit.admin import AuditHistoryMixin
 from webhooks import sending, services
 from webhooks.models import Attempt, Delivery, Subscription
 from webhooks.planning import make_test_delivery
@@ -42,7 +43,7 @@ class SubscriptionForm(forms.ModelForm[Subscription]):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin[Subscription]):
+class SubscriptionAdmin(AuditHistoryMixin, admin.ModelAdmin[Subscription]):
     form = SubscriptionForm
     list_display = ("url", "customer", "is_active", "failing_since", "created_at")
     list_filter = ("is_active",)

@@ -12,6 +12,7 @@ from rest_framework.request import Request
 
 from accounts import tokens
 from accounts.models import ApiToken, User
+from audit import records
 
 
 class BearerTokenAuthentication(BaseAuthentication):
@@ -36,6 +37,8 @@ class BearerTokenAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         tokens.touch(token)
         assert token.created_by is not None  # checked by _owner_may_use  # noqa: S101
+        # DRF authenticates inside the view, after the audit middleware found nobody logged in.
+        records.attribute_to(request, token.created_by, api_token=token.prefix)
         return token.created_by, token
 
     @staticmethod

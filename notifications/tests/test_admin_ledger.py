@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -96,6 +97,27 @@ def test_ledger_filters_by_status_kind_customer_and_date(
     for params, expected in cases:
         response = client.get(LEDGER, params)
         assert list(response.context["cl"].result_list) == expected, params
+
+
+def test_ledger_filters_by_period(login: Login, support_user: User, sent: Notification) -> None:
+    client = login(support_user)
+    old = Notification.objects.create(
+        customer_id=sent.customer_id,
+        organization_id=sent.organization_id,
+        contact_id=sent.contact_id,
+        status="sent",
+    )
+    Notification.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=40))
+    page = client.get(LEDGER)
+    assert "created_at__gte" in page.content.decode()  # the period choices are offered
+    now = timezone.localtime()
+    week = {"created_at__gte": (now - timedelta(days=7)).isoformat()}
+    assert list(client.get(LEDGER, week).context["cl"].result_list) == [sent]
+    earlier = {
+        "created_at__gte": (now - timedelta(days=60)).isoformat(),
+        "created_at__lt": (now - timedelta(days=30)).isoformat(),
+    }
+    assert [n.pk for n in client.get(LEDGER, earlier).context["cl"].result_list] == [old.pk]
 
 
 def test_ledger_list_costs_the_same_for_many_rows(

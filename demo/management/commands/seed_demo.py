@@ -11,6 +11,7 @@ from django.db import transaction
 
 from accounts import roles
 from accounts.models import Customer, Membership, User
+from audit import records
 from notifications.models import Contact, Route
 from orgs.models import Organization
 
@@ -80,7 +81,7 @@ class Command(BaseCommand):
                 "Refusing to seed demo users with known passwords in production mode "
                 "(DJANGO_DEBUG=false); pass --force if this really is a demo."
             )
-        with transaction.atomic():
+        with transaction.atomic(), records.by_command("seed_demo"):
             roles.sync_staff_groups()
             customers = self._customers()
             self._organizations(customers)

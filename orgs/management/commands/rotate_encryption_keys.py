@@ -8,6 +8,7 @@ from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import models, transaction
 
+from audit import records
 from orgs import encryption
 from orgs.models import Organization
 
@@ -34,7 +35,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         rotated = 0
         left = 0
-        with transaction.atomic():
+        with transaction.atomic(), records.by_command("rotate_encryption_keys"):
             for model, fields in _encrypted_fields():
                 for row in model._default_manager.select_for_update():
                     changed = [
