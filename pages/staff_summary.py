@@ -15,7 +15,17 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Case as SqlCase
-from django.db.models import Count, IntegerField, Max, OuterRef, Q, Subquery, Value, When
+from django.db.models import (
+    Count,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
@@ -25,6 +35,7 @@ from alerts.status import SEVERITY_ORDER
 from notifications import coverage
 from notifications.models import Contact
 from orgs.models import Host, Organization, SyncRun
+from pages.summary import OrganizationSummary
 
 HOST_DAYS = 90
 CASE_DAYS = 30
@@ -32,31 +43,13 @@ RECENT_SYNC_RUNS = 10
 
 
 @dataclass
-class OrganizationFigures:
-    """One organization's hosts by status, open cases by severity, sync health and gaps."""
+class OrganizationFigures(OrganizationSummary):
+    """The dashboard's figures of one organization, and what staff need besides: retired hosts,
+    routing gaps, bouncing contacts (sync health is on the organization itself)."""
 
-    organization: Organization
-    hosts: Counter[str] = field(default_factory=Counter)
     retired_hosts: int = 0
-    open_cases: Counter[str] = field(default_factory=Counter)
     gaps: coverage.GapCounts = field(default_factory=lambda: coverage.GapCounts(True))
     bouncing_contacts: int = 0
-
-    @property
-    def host_total(self) -> int:
-        return sum(self.hosts.values())
-
-    @property
-    def open_total(self) -> int:
-        return sum(self.open_cases.values())
-
-    def host_counts(self) -> list[tuple[str, str, int]]:
-        """(status, label, count) for every host status, in Mackerel's order."""
-        return [(s.value, str(s.label), self.hosts[s.value]) for s in Host.Status]
-
-    def case_counts(self) -> list[tuple[str, str, int]]:
-        """(severity, label, count) of the open cases, worst first."""
-        return [(s.value, str(s.label), self.open_cases[s.value]) for s in SEVERITY_ORDER]
 
     @property
     def checked(self) -> bool:
@@ -126,7 +119,7 @@ def overview(user: User | AnonymousUser, sort: str = "trouble") -> list[Organiza
     return sorted(ordered, key=key, reverse=descending)
 
 
-def _count_hosts(figures: dict[int, OrganizationFigures], hosts: Any) -> None:
+def _count_hosts(figures: dict[int, OrganizationFigures], hosts: QuerySet[Host]) -> None:
     rows = hosts.values("organization_id", "status", "is_retired").annotate(n=Count("id"))
     for row in rows.order_by():
         item = figures.get(row["organization_id"])
@@ -138,14 +131,14 @@ def _count_hosts(figures: dict[int, OrganizationFigures], hosts: Any) -> None:
             item.hosts[row["status"]] += row["n"]
 
 
-def _count_open_cases(figures: dict[int, OrganizationFigures], cases: Any) -> None:
+def _count_open_cases(figures: dict[int, OrganizationFigures], cases: QuerySet[Case]) -> None:
     rows = cases.values("organization_id", "severity").annotate(n=Count("id")).order_by()
     for row in rows:
         if item := figures.get(row["organization_id"]):
             item.open_cases[row["severity"]] = row["n"]
 
 
-def _bouncing_by_customer(contacts: Any) -> Counter[int]:
+def _bouncing_by_customer(contacts: QuerySet[Contact]) -> Counter[int]:
     # As the coverage page counts them: every contact whose mail bounced, active or not.
     rows = contacts.filter(bounced_at__isnull=False).values("customer_id").annotate(n=Count("id"))
     return Counter({row["customer_id"]: row["n"] for row in rows.order_by()})
@@ -280,7 +273,7 @@ def host_history(org: Organization, count: int = HOST_DAYS) -> HostHistory:
     return HostHistory(days=series, undated=totals["undated"])
 
 
-def _per_day(queryset: Any, field_name: str) -> Counter[date]:
+def _per_day(queryset: QuerySet[Host], field_name: str) -> Counter[date]:
     # TruncDate takes the current time zone: the viewer's days, not UTC's.
     rows = queryset.annotate(day=TruncDate(field_name)).values("day").annotate(n=Count("id"))
     return Counter({row["day"]: row["n"] for row in rows.order_by()})
