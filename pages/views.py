@@ -1,4 +1,5 @@
-"""Customer pages that show the data of several apps: dashboard, host page, case page."""
+"""Pages that show the data of several apps: the customer dashboard, host and case pages, and
+the staff summary of organizations."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from django.shortcuts import render
 from accounts.tenancy import get_visible_or_404
 from alerts.models import Case
 from notifications.models import Notification
+from notifications.views import staff_required
 from orgs.filters import with_roles
-from orgs.models import Host
+from orgs.models import Host, Organization
+from pages import charts, staff_summary
 from pages.summary import organization_summaries
 
 NEWEST_CASES = 10
@@ -57,3 +60,29 @@ def case_detail(request: HttpRequest, alert_id: str) -> HttpResponse:
         "notifications": notifications,
     }
     return render(request, "pages/case_detail.html", context)
+
+
+@staff_required
+def staff_overview(request: HttpRequest) -> HttpResponse:
+    """Every organization's figures on one page, the troubled ones on top (or as sorted)."""
+    sort = request.GET.get("sort", "")
+    sort = sort if sort in staff_summary.SORTS else "trouble"
+    rows = staff_summary.overview(request.user, sort)
+    return render(request, "pages/staff_overview.html", {"rows": rows, "sort": sort})
+
+
+@staff_required
+def staff_organization(request: HttpRequest, code: str) -> HttpResponse:
+    """One organization's figures in detail, with its hosts and cases over time as charts."""
+    org = get_visible_or_404(
+        Organization.objects.select_related("customer"), request.user, code=code
+    )
+    detail = staff_summary.detail(org)
+    context = {
+        "organization": org,
+        "detail": detail,
+        "figures": detail.figures,
+        "host_chart": charts.line_chart(detail.hosts.days),
+        "case_chart": charts.bar_chart([day.day for day in detail.cases], detail.case_series()),
+    }
+    return render(request, "pages/staff_organization.html", context)

@@ -148,6 +148,30 @@ def test_report_is_grouped_by_customer(world: World, globex_org: Organization) -
     assert not customers[1].organizations[0].has_routes
 
 
+def test_gap_counts_agree_with_the_report(world: World, globex_org: Organization) -> None:
+    world.host("web-1", "web")
+    world.host("db-1", "db")
+    world.host("bare-1")
+    world.host("old-db", "db", retired=True)
+    Host.objects.create(
+        customer=globex_org.customer, organization=globex_org, mackerel_id="g1", name="g1"
+    )
+    counts = coverage.gap_counts([world.org, globex_org])
+    assert counts[world.org.pk] == coverage.GapCounts(has_routes=True, services=2, hosts=2)
+    assert counts[globex_org.pk] == coverage.GapCounts(has_routes=False, hosts=1)
+    assert (counts[world.org.pk].total, counts[globex_org.pk].total) == (4, 2)
+    report = coverage.coverage()
+    assert report.gap_counts(world.org) == counts[world.org.pk]
+    assert report.gap_counts(globex_org) == counts[globex_org.pk]
+
+
+def test_gap_counts_are_zero_when_a_route_covers_every_service(world: World, ops: Contact) -> None:
+    world.host("db-1", "db")
+    everything = Route.objects.create(organization=world.org, name="all", triggers=["opened"])
+    everything.contacts.add(ops)
+    assert coverage.gap_counts([world.org])[world.org.pk].total == 0
+
+
 def _many_hosts(world: World, count: int, start: int = 0) -> None:
     hosts = Host.objects.bulk_create(
         Host(
@@ -184,6 +208,23 @@ def test_query_count_does_not_grow_with_hosts(
     assert len(small.uncovered_hosts) == 10
     assert len(large.uncovered_hosts) == 210
     assert {gap.service_name for gap in large.uncovered_hosts} == {"web", "db", "batch"}
+
+
+def test_gap_counts_cost_the_same_queries_for_many_hosts(
+    world: World,
+    globex_org: Organization,
+    django_assert_max_num_queries: DjangoAssertNumQueries,
+) -> None:
+    organizations = [world.org, globex_org]
+    _many_hosts(world, 10)
+    with django_assert_max_num_queries(MAX_QUERIES) as small_queries:
+        small = coverage.gap_counts(organizations)
+    _many_hosts(world, 200, start=10)
+    with django_assert_max_num_queries(MAX_QUERIES) as large_queries:
+        large = coverage.gap_counts(organizations)
+    assert len(large_queries.captured_queries) == len(small_queries.captured_queries)
+    # web is routed; each batch gives every third host (from its first) a web role.
+    assert (small[world.org.pk].hosts, large[world.org.pk].hosts) == (6, 6 + 133)
 
 
 # --- The staff page -------------------------------------------------------------------------------

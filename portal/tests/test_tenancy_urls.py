@@ -49,6 +49,9 @@ NOT_CUSTOMER_FACING = {
     # (anonymous 401, another customer's object 404, read-only token 403) from
     # accounts/tests/api.py, and test_every_api_endpoint_is_tested makes sure none is left out.
     "api:",
+    # Staff only (is_staff); anyone else logged in gets a 404, anonymous visitors the login
+    # (pages/tests/test_staff_summary.py).
+    "pages:staff_",
 }
 
 
@@ -82,6 +85,7 @@ def pages_without_objects() -> list[str]:
         for name, _route, pattern in _patterns(get_resolver())
         if not pattern.pattern.regex.groupindex
         and name.split(":")[0] in {"pages", "orgs", "alerts"}
+        and _is_customer_facing(name)
     )
 
 
