@@ -17,7 +17,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from alerts import intake, services
+from alerts import intake, refusals, services
 from alerts.filters import CaseFilterForm
 from alerts.models import Case
 from alerts.status import open_cases
@@ -33,6 +33,9 @@ KEPT_HEADERS = ("Content-Type", "Content-Length", "User-Agent", "X-Forwarded-For
 
 
 def _error(status: int, reason: str, **headers: str) -> JsonResponse:
+    if status != 400:
+        # A malformed body is kept as a rejected receipt; everything else leaves no row.
+        refusals.record()
     response = JsonResponse({"error": reason}, status=status)
     for name, value in headers.items():
         response[name.replace("_", "-")] = value

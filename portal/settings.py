@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -363,6 +364,45 @@ MACKEREL_API_URL = env.url(
 )
 # Every organization is synced from Mackerel's API once per this many seconds (docs/sync.md).
 TAIRYO_SYNC_INTERVAL_SECONDS = env.integer("TAIRYO_SYNC_INTERVAL_SECONDS", 300, minimum=30)
+
+# --- Watching itself (docs/monitoring.md) ----------------------------------------------------
+# The canary proves a worker takes tasks from Redis and writes to PostgreSQL; the heartbeat task
+# audits the backlog and, only when both hold, tells the operator's Mackerel organization that
+# Tairyo is alive. Empty key: nothing is posted (the audit still runs and shows on /healthz).
+TAIRYO_CANARY_INTERVAL_SECONDS = env.integer("TAIRYO_CANARY_INTERVAL_SECONDS", 30, minimum=1)
+# Mackerel asks for service metrics about once a minute (429 beyond that).
+TAIRYO_HEARTBEAT_INTERVAL_SECONDS = env.integer("TAIRYO_HEARTBEAT_INTERVAL_SECONDS", 60, minimum=1)
+TAIRYO_SELF_MACKEREL_API_KEY = env.secret("TAIRYO_SELF_MACKEREL_API_KEY", "")
+TAIRYO_SELF_MACKEREL_SERVICE = env.string("TAIRYO_SELF_MACKEREL_SERVICE", "tairyo")
+# Minutes without a heartbeat before the monitor made by `create_self_monitor` alerts (Mackerel
+# takes multiples of 10, up to a week).
+TAIRYO_SELF_MONITOR_MISSING_MINUTES = env.integer(
+    "TAIRYO_SELF_MONITOR_MISSING_MINUTES", 10, minimum=10
+)
+if TAIRYO_SELF_MONITOR_MISSING_MINUTES % 10 or TAIRYO_SELF_MONITOR_MISSING_MINUTES > 7 * 24 * 60:
+    raise ImproperlyConfigured(
+        "TAIRYO_SELF_MONITOR_MISSING_MINUTES must be a multiple of 10, at most a week (10080)"
+    )
+# The auditor's deadlines, in seconds: a canary older than this, a webhook receipt or a mail
+# still unfinished after this, an active organization not synced for this long, hold the
+# heartbeat back.
+TAIRYO_AUDIT_CANARY_SECONDS = env.integer("TAIRYO_AUDIT_CANARY_SECONDS", 120, minimum=1)
+TAIRYO_AUDIT_RECEIPT_SECONDS = env.integer("TAIRYO_AUDIT_RECEIPT_SECONDS", 120, minimum=1)
+TAIRYO_AUDIT_NOTIFICATION_SECONDS = env.integer("TAIRYO_AUDIT_NOTIFICATION_SECONDS", 300, minimum=1)
+TAIRYO_AUDIT_SYNC_SECONDS = env.integer(
+    "TAIRYO_AUDIT_SYNC_SECONDS", 3 * TAIRYO_SYNC_INTERVAL_SECONDS, minimum=1
+)
+# /metrics (Prometheus): allowed with this bearer token, or from these networks (CIDR,
+# comma-separated). Neither set: /metrics answers 404.
+TAIRYO_METRICS_TOKEN = env.secret("TAIRYO_METRICS_TOKEN", "")
+TAIRYO_METRICS_NETWORKS = env.csv_list("TAIRYO_METRICS_NETWORKS", default=[])
+for _network in TAIRYO_METRICS_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"TAIRYO_METRICS_NETWORKS: {_network!r} is not a network"
+        ) from None
 
 # --- Security: every check of `manage.py check --deploy` answered in production -------------
 SESSION_COOKIE_HTTPONLY = True
