@@ -420,8 +420,8 @@ if PRODUCTION:
     # Behind a TLS-terminating proxy (the usual deployment) the proxy says the scheme.
     if env.boolean("DJANGO_BEHIND_TLS_PROXY", default=True):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    # /healthz is probed over plain HTTP inside the deployment.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    # /healthz and /metrics are read over plain HTTP inside the deployment.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 
 # --- Logging: one line per event on stdout, for the container's log collector ----------------
 LOGGING = {
