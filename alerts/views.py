@@ -22,7 +22,7 @@ from alerts.filters import CaseFilterForm
 from alerts.models import Case
 from alerts.status import open_cases
 from orgs.models import Organization
-from portal import pagination
+from portal import logcontext, pagination
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +68,11 @@ def mackerel_webhook(request: HttpRequest, token: str) -> JsonResponse:
     org = Organization.objects.by_webhook_token_cached(token)
     if org is None or not org.is_active:
         return _error(404, "unknown webhook URL")
+    with logcontext.bind(organization=org.name):
+        return _receive(request, org)
+
+
+def _receive(request: HttpRequest, org: Organization) -> JsonResponse:
     address = client_address(request)
     if not org.webhook_source_allowed(address):
         logger.warning("webhook for %s refused from %s: not an allowed network", org.name, address)
@@ -86,12 +91,15 @@ def mackerel_webhook(request: HttpRequest, token: str) -> JsonResponse:
     try:
         payload = intake.decode(body)
         event = intake.parse_payload(payload)
+        if isinstance(event, intake.AlertEvent):
+            logcontext.add(case_id=event.alert.id)
         if not isinstance(event, intake.SampleEvent) and event.org_name != org.name:
             raise intake.MalformedWebhook(
                 f"orgName {event.org_name!r} is not this URL's organization {org.name!r}"
             )
     except intake.MalformedWebhook as exc:
         name = intake.event_name(payload)
+        logger.warning("webhook rejected: %s", exc)
         services.reject(org, body, headers, address or None, event=name, reason=str(exc))
         return _error(400, str(exc))
     receipt = services.accept(org, body, headers, address or None, intake.event_name(payload))

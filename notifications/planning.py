@@ -6,6 +6,7 @@ it reads are the ones it writes.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,9 @@ from django.utils import timezone
 from alerts.models import Case, CaseEvent
 from notifications import routing
 from notifications.models import Notification, Route
+from portal import logcontext
+
+logger = logging.getLogger(__name__)
 
 PLANNER_LOCK = 7_301_001  # pg_advisory_xact_lock key: "one planner at a time"
 BATCH = 200
@@ -64,7 +68,9 @@ def _plan_batch(batch: int) -> Plan:
         now = timezone.now()
         for event in events:
             if event.applied:
-                _plan_event(event, routes.get(event.case.organization_id, []), now, plan)
+                case = event.case
+                with logcontext.bind(case_id=case.alert_id, organization=case.organization.name):
+                    _plan_event(event, routes.get(case.organization_id, []), now, plan)
         CaseEvent.objects.filter(pk__in=[event.pk for event in events]).update(planned_at=now)
         plan.planned_events = len(events)
     return plan
@@ -105,6 +111,13 @@ def _plan_event(event: CaseEvent, routes: list[Route], now: datetime, plan: Plan
         notification.save()
         if notification.status == Notification.Status.PENDING:
             plan.to_send.append(notification.pk)
+        logger.info(
+            "%s event: notification %s to contact %s is %s",
+            event.kind,
+            notification.pk,
+            recipient.contact.pk,
+            notification.status,
+        )
 
 
 def _category(event: CaseEvent) -> str:

@@ -424,14 +424,29 @@ if PRODUCTION:
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 
 # --- Logging: one line per event on stdout, for the container's log collector ----------------
+# json in production: one object per line with the case ID and organization being worked on
+# (portal/logcontext.py); text in development: the same fields in brackets after the message.
+TAIRYO_LOG_FORMAT = env.choice("TAIRYO_LOG_FORMAT", ("json", "text"), "text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "portal.logcontext.ContextFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s%(context_text)s"},
+        "json": {"()": "portal.logcontext.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": TAIRYO_LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.string("TAIRYO_LOG_LEVEL", "INFO").upper()},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+# Workers log through the handler above too (JSON in production), not Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # Session lifetimes etc. that other modules may want as timedeltas.
 WEBHOOK_TOKEN_GRACE = timedelta(
