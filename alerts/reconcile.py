@@ -31,6 +31,7 @@ from alerts import cases, intake, services
 from alerts.models import Case
 from orgs import mackerel, sync
 from orgs.models import Host, Monitor, Organization, SyncCounts, SyncRun
+from portal import logcontext
 
 logger = logging.getLogger(__name__)
 
@@ -160,7 +161,10 @@ def _to_apply(
         try:
             alert = client.get_alert(alert_id)
         except mackerel.NotFoundError:
-            logger.warning("%s: case %s is open but Mackerel has no such alert", org.name, alert_id)
+            with logcontext.bind(case_id=alert_id):
+                logger.warning(
+                    "%s: case %s is open but Mackerel has no such alert", org.name, alert_id
+                )
             continue
         if not alert.is_open:
             todo.append(alert)

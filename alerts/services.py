@@ -19,7 +19,7 @@ from alerts import cases, intake
 from alerts.models import AlertGroup, Case, CaseEvent, WebhookReceipt
 from orgs import mirrors
 from orgs.models import Organization
-from portal import coalescing
+from portal import coalescing, logcontext
 
 logger = logging.getLogger(__name__)
 
@@ -97,11 +97,12 @@ def process_pending(batch: int = 100) -> int:
             if not ids:
                 return done
         for receipt_id in ids:
-            try:
-                _process_claimed(receipt_id)
-            except Exception:
-                # Recorded on the receipt; the sweep retries it. The rest of the batch goes on.
-                logger.exception("receipt %s failed", receipt_id)
+            with logcontext.bind(receipt=receipt_id):
+                try:
+                    _process_claimed(receipt_id)
+                except Exception:
+                    # Recorded on the receipt; the sweep retries it. The rest of the batch goes on.
+                    logger.exception("receipt %s failed", receipt_id)
         done += len(ids)
 
 
@@ -182,7 +183,8 @@ def process_receipt(receipt_id: int) -> None:
         pk=receipt_id, status=WebhookReceipt.Status.PENDING
     ).update(attempts=F("attempts") + 1)
     if claimed:
-        _process_claimed(receipt_id)
+        with logcontext.bind(receipt=receipt_id):
+            _process_claimed(receipt_id)
 
 
 def _process_claimed(receipt_id: int) -> None:
@@ -206,6 +208,7 @@ def _process_locked(receipt_id: int) -> None:
     )
     if receipt is None:
         return  # another worker has it, or it is done
+    logcontext.add(organization=receipt.organization.name)
     if receipt.attempts > MAX_ATTEMPTS:
         outcome = Outcome(WebhookReceipt.Status.FAILED, f"gave up after {MAX_ATTEMPTS} attempts")
     else:
@@ -214,6 +217,7 @@ def _process_locked(receipt_id: int) -> None:
     receipt.reason = outcome.reason
     receipt.processed_at = timezone.now()
     receipt.save(update_fields=["status", "reason", "processed_at"])
+    logger.info("receipt %s %s: %s", receipt.pk, outcome.status, outcome.reason or "applied")
     if any(entry.applied for entry in outcome.entries):
         transaction.on_commit(wake_planner)
 
@@ -229,6 +233,8 @@ def _handle(receipt: WebhookReceipt) -> Outcome:
             WebhookReceipt.Status.REJECTED,
             f"orgName {event.org_name!r} is not this URL's organization {org.name!r}",
         )
+    if isinstance(event, intake.AlertEvent):
+        logcontext.add(case_id=event.alert.id)
     return _dispatch(org, receipt, event)
 
 

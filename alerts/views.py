@@ -17,12 +17,12 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from alerts import intake, services
+from alerts import intake, refusals, services
 from alerts.filters import CaseFilterForm
 from alerts.models import Case
 from alerts.status import open_cases
 from orgs.models import Organization
-from portal import pagination
+from portal import logcontext, pagination
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +33,9 @@ KEPT_HEADERS = ("Content-Type", "Content-Length", "User-Agent", "X-Forwarded-For
 
 
 def _error(status: int, reason: str, **headers: str) -> JsonResponse:
+    if status != 400:
+        # A malformed body is kept as a rejected receipt; everything else leaves no row.
+        refusals.record()
     response = JsonResponse({"error": reason}, status=status)
     for name, value in headers.items():
         response[name.replace("_", "-")] = value
@@ -65,6 +68,11 @@ def mackerel_webhook(request: HttpRequest, token: str) -> JsonResponse:
     org = Organization.objects.by_webhook_token_cached(token)
     if org is None or not org.is_active:
         return _error(404, "unknown webhook URL")
+    with logcontext.bind(organization=org.name):
+        return _receive(request, org)
+
+
+def _receive(request: HttpRequest, org: Organization) -> JsonResponse:
     address = client_address(request)
     if not org.webhook_source_allowed(address):
         logger.warning("webhook for %s refused from %s: not an allowed network", org.name, address)
@@ -83,12 +91,15 @@ def mackerel_webhook(request: HttpRequest, token: str) -> JsonResponse:
     try:
         payload = intake.decode(body)
         event = intake.parse_payload(payload)
+        if isinstance(event, intake.AlertEvent):
+            logcontext.add(case_id=event.alert.id)
         if not isinstance(event, intake.SampleEvent) and event.org_name != org.name:
             raise intake.MalformedWebhook(
                 f"orgName {event.org_name!r} is not this URL's organization {org.name!r}"
             )
     except intake.MalformedWebhook as exc:
         name = intake.event_name(payload)
+        logger.warning("webhook rejected: %s", exc)
         services.reject(org, body, headers, address or None, event=name, reason=str(exc))
         return _error(400, str(exc))
     receipt = services.accept(org, body, headers, address or None, intake.event_name(payload))

@@ -43,3 +43,22 @@ def broker() -> Probe:
     except redis.RedisError as exc:
         return _timed(False, f"{type(exc).__name__}: {exc}"[:200], started)
     return _timed(True, "redis", started)
+
+
+def self_check() -> dict[str, object]:
+    """The auditor's latest verdict, as /healthz shows it."""
+    from health.models import SelfCheck
+    from health.watch import SELF_CHECK
+
+    check = SelfCheck.objects.filter(name=SELF_CHECK).first()
+    posting = bool(settings.TAIRYO_SELF_MACKEREL_API_KEY)
+    if check is None:
+        return {"checked_at": None, "healthy": None, "problems": [], "posting": posting}
+    return {
+        "checked_at": check.checked_at.isoformat(),
+        "healthy": check.healthy,
+        "problems": check.problems,
+        "posting": posting,
+        "posted_at": check.posted_at.isoformat() if check.posted_at else None,
+        "post_error": check.post_error,
+    }

@@ -9,3 +9,11 @@ def canary() -> None:
     from health.models import Heartbeat
 
     Heartbeat.beat("canary")
+
+
+@shared_task(ignore_result=True)
+def heartbeat() -> None:
+    """Runs from beat: audits Tairyo on a worker and tells Mackerel it is alive if it is."""
+    from health import watch
+
+    watch.heartbeat()

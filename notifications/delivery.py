@@ -15,6 +15,7 @@ from notifications import composing
 from notifications.models import Contact, DeliveryEvent, Notification
 from notifications.transports import email
 from notifications.transports.base import TransportError
+from portal import logcontext
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,17 @@ def deliver(notification_id: int) -> timedelta | None:
         .select_related("contact", "organization__customer", "route__template")
         .get(pk=notification_id)
     )
+    case = notification.case
+    with logcontext.bind(
+        case_id=case.alert_id if case else None,
+        organization=notification.organization.name,
+        notification=notification_id,
+    ):
+        return _compose_and_send(notification)
+
+
+def _compose_and_send(notification: Notification) -> timedelta | None:
+    notification_id = notification.pk
     mail = composing.compose(notification)
     Notification.objects.filter(pk=notification_id).update(
         from_email=mail.from_email[:254],
@@ -87,6 +99,7 @@ def _sent(notification: Notification, message_id: str) -> None:
             reported_in=None,
             created_at__lte=notification.claimed_at or now,
         ).update(reported_in=notification)
+    logger.info("notification %s handed to the provider as %s", notification.pk, message_id)
 
 
 def _failed(notification: Notification, exc: TransportError) -> timedelta | None:

@@ -6,6 +6,7 @@ it reads are the ones it writes.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +19,9 @@ from django.utils import timezone
 from alerts.models import Case, CaseEvent
 from notifications import routing
 from notifications.models import Notification, Route
+from portal import logcontext
+
+logger = logging.getLogger(__name__)
 
 PLANNER_LOCK = 7_301_001  # pg_advisory_xact_lock key: "one planner at a time"
 BATCH = 200
@@ -67,9 +71,13 @@ def _plan_batch(batch: int) -> Plan:
         batch_state = _Batch.load(events, org_ids, now, plan)
         for event in events:
             if event.applied:
-                _plan_event(event, routes.get(event.case.organization_id, []), batch_state)
+                case = event.case
+                with logcontext.bind(case_id=case.alert_id, organization=case.organization.name):
+                    _plan_event(event, routes.get(case.organization_id, []), batch_state)
         created = Notification.objects.bulk_create(batch_state.new)
         plan.to_send += [n.pk for n in created if n.status == Notification.Status.PENDING]
+        for notification in created:
+            _log_planned(notification)
         CaseEvent.objects.filter(pk__in=[event.pk for event in events]).update(planned_at=now)
         plan.planned_events = len(events)
     return plan
@@ -179,6 +187,19 @@ def _plan_event(event: CaseEvent, routes: list[Route], batch: _Batch) -> None:
         if not flapping:
             batch.recent[key] += 1
         batch.new.append(notification)
+
+
+def _log_planned(notification: Notification) -> None:
+    case, event = notification.case, notification.case_event
+    assert case is not None and event is not None  # noqa: S101 -- planned from a case event
+    with logcontext.bind(case_id=case.alert_id, organization=case.organization.name):
+        logger.info(
+            "%s event: notification %s to contact %s is %s",
+            event.kind,
+            notification.pk,
+            notification.contact_id,
+            notification.status,
+        )
 
 
 def _category(event: CaseEvent) -> str:

@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from orgs import mackerel
 from orgs.models import Host, Monitor, Organization, Role, Service, SyncCounts, SyncRun
+from portal import logcontext
 
 logger = logging.getLogger(__name__)
 
@@ -170,6 +171,12 @@ def run_sync(org_id: int, phases: Sequence[Phase] = ()) -> SyncRun | None:
     org = Organization.objects.filter(pk=org_id, is_active=True).first()
     if org is None or not org.has_api_key:
         return None
+    with logcontext.bind(organization=org.name):
+        return _run_locked(org, phases)
+
+
+def _run_locked(org: Organization, phases: Sequence[Phase]) -> SyncRun | None:
+    org_id = org.pk
     token = claim(org_id)
     if token is None:
         logger.info("sync of %s skipped: another sync holds its lock", org.name)

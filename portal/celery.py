@@ -16,7 +16,18 @@ app.autodiscover_tasks()
 # Periodic work. Each entry names a task by string so that this module imports no app.
 app.conf.beat_schedule = {
     # Proves end to end that a worker takes tasks from Redis and writes to PostgreSQL.
-    "canary": {"task": "health.tasks.canary", "schedule": 30.0, "options": {"expires": 25}},
+    "canary": {
+        "task": "health.tasks.canary",
+        "schedule": float(settings.TAIRYO_CANARY_INTERVAL_SECONDS),
+        "options": {"expires": settings.TAIRYO_CANARY_INTERVAL_SECONDS * 0.9},
+    },
+    # Audits the backlog on a worker and, only if the canary and the audit hold, posts the
+    # heartbeat that the operator's Mackerel monitor expects (docs/monitoring.md).
+    "heartbeat": {
+        "task": "health.tasks.heartbeat",
+        "schedule": float(settings.TAIRYO_HEARTBEAT_INTERVAL_SECONDS),
+        "options": {"expires": settings.TAIRYO_HEARTBEAT_INTERVAL_SECONDS * 0.9},
+    },
     # Webhook receipts a lost message left pending: PostgreSQL remembers what Redis forgot.
     # Timeline entries not planned, digests due, mails whose task was lost.
     "sweep-notifications": {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -377,6 +378,45 @@ MACKEREL_API_URL = env.url(
 # Every organization is synced from Mackerel's API once per this many seconds (docs/sync.md).
 TAIRYO_SYNC_INTERVAL_SECONDS = env.integer("TAIRYO_SYNC_INTERVAL_SECONDS", 300, minimum=30)
 
+# --- Watching itself (docs/monitoring.md) ----------------------------------------------------
+# The canary proves a worker takes tasks from Redis and writes to PostgreSQL; the heartbeat task
+# audits the backlog and, only when both hold, tells the operator's Mackerel organization that
+# Tairyo is alive. Empty key: nothing is posted (the audit still runs and shows on /healthz).
+TAIRYO_CANARY_INTERVAL_SECONDS = env.integer("TAIRYO_CANARY_INTERVAL_SECONDS", 30, minimum=1)
+# Mackerel asks for service metrics about once a minute (429 beyond that).
+TAIRYO_HEARTBEAT_INTERVAL_SECONDS = env.integer("TAIRYO_HEARTBEAT_INTERVAL_SECONDS", 60, minimum=1)
+TAIRYO_SELF_MACKEREL_API_KEY = env.secret("TAIRYO_SELF_MACKEREL_API_KEY", "")
+TAIRYO_SELF_MACKEREL_SERVICE = env.string("TAIRYO_SELF_MACKEREL_SERVICE", "tairyo")
+# Minutes without a heartbeat before the monitor made by `create_self_monitor` alerts (Mackerel
+# takes multiples of 10, up to a week).
+TAIRYO_SELF_MONITOR_MISSING_MINUTES = env.integer(
+    "TAIRYO_SELF_MONITOR_MISSING_MINUTES", 10, minimum=10
+)
+if TAIRYO_SELF_MONITOR_MISSING_MINUTES % 10 or TAIRYO_SELF_MONITOR_MISSING_MINUTES > 7 * 24 * 60:
+    raise ImproperlyConfigured(
+        "TAIRYO_SELF_MONITOR_MISSING_MINUTES must be a multiple of 10, at most a week (10080)"
+    )
+# The auditor's deadlines, in seconds: a canary older than this, a webhook receipt or a mail
+# still unfinished after this, an active organization not synced for this long, hold the
+# heartbeat back.
+TAIRYO_AUDIT_CANARY_SECONDS = env.integer("TAIRYO_AUDIT_CANARY_SECONDS", 120, minimum=1)
+TAIRYO_AUDIT_RECEIPT_SECONDS = env.integer("TAIRYO_AUDIT_RECEIPT_SECONDS", 120, minimum=1)
+TAIRYO_AUDIT_NOTIFICATION_SECONDS = env.integer("TAIRYO_AUDIT_NOTIFICATION_SECONDS", 300, minimum=1)
+TAIRYO_AUDIT_SYNC_SECONDS = env.integer(
+    "TAIRYO_AUDIT_SYNC_SECONDS", 3 * TAIRYO_SYNC_INTERVAL_SECONDS, minimum=1
+)
+# /metrics (Prometheus): allowed with this bearer token, or from these networks (CIDR,
+# comma-separated). Neither set: /metrics answers 404.
+TAIRYO_METRICS_TOKEN = env.secret("TAIRYO_METRICS_TOKEN", "")
+TAIRYO_METRICS_NETWORKS = env.csv_list("TAIRYO_METRICS_NETWORKS", default=[])
+for _network in TAIRYO_METRICS_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"TAIRYO_METRICS_NETWORKS: {_network!r} is not a network"
+        ) from None
+
 # --- Security: every check of `manage.py check --deploy` answered in production -------------
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
@@ -393,18 +433,33 @@ if PRODUCTION:
     # Behind a TLS-terminating proxy (the usual deployment) the proxy says the scheme.
     if env.boolean("DJANGO_BEHIND_TLS_PROXY", default=True):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    # /healthz is probed over plain HTTP inside the deployment.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    # /healthz and /metrics are read over plain HTTP inside the deployment.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 
 # --- Logging: one line per event on stdout, for the container's log collector ----------------
+# json in production: one object per line with the case ID and organization being worked on
+# (portal/logcontext.py); text in development: the same fields in brackets after the message.
+TAIRYO_LOG_FORMAT = env.choice("TAIRYO_LOG_FORMAT", ("json", "text"), "text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "portal.logcontext.ContextFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s%(context_text)s"},
+        "json": {"()": "portal.logcontext.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": TAIRYO_LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.string("TAIRYO_LOG_LEVEL", "INFO").upper()},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+# Workers log through the handler above too (JSON in production), not Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # Session lifetimes etc. that other modules may want as timedeltas.
 WEBHOOK_TOKEN_GRACE = timedelta(

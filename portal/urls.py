@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/v1/", include("portal.api_urls")),
     path("healthz", include("health.urls")),
     path("livez", health_views.livez, name="livez"),
+    path("metrics", health_views.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("anymail/", include("anymail.urls")),
     # Django's language switch, which also saves the language on the logged-in user.
