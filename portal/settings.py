@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # Registers OpClass for index expressions (the search's pg_trgm indexes); harmless on SQLite.
+    "django.contrib.postgres",
     "anymail",
     "axes",
     "rest_framework",
@@ -92,6 +94,7 @@ INSTALLED_APPS = [
     "webhooks",
     "health",
     "pages",
+    "search",
     "demo",
 ]
 
