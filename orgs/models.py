@@ -183,7 +183,7 @@ class Organization(models.Model):
         ordering = ["name"]
         indexes = [
             models.Index(fields=["previous_webhook_token_digest"]),
-            # Support search (search/lookup.py).
+            # Support search (support/search.py).
             trigram_index("name", "org_name_trgm"),
             trigram_index("display_name", "org_display_name_trgm"),
         ]
@@ -410,7 +410,7 @@ class Host(models.Model):
         ]
         indexes = [
             models.Index(fields=["customer", "is_retired", "status"]),
-            # Support search (search/lookup.py): a host ID of any organization, the text fields
+            # Support search (support/search.py): a host ID of any organization, the text fields
             # by substring, an address exactly (array) or by prefix (regular expression).
             models.Index(fields=["mackerel_id"], name="host_mackerel_id_idx"),
             trigram_index("name", "host_name_trgm"),

@@ -94,7 +94,7 @@ INSTALLED_APPS = [
     "webhooks",
     "health",
     "pages",
-    "search",
+    "support",
     "demo",
 ]
 

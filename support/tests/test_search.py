@@ -12,7 +12,7 @@ from accounts.models import User
 from alerts.tests.factories import make_case, make_cases
 from orgs.models import Host, Organization
 from orgs.tests.factories import make_host, make_hosts
-from search import lookup
+from support import search
 
 pytestmark = pytest.mark.django_db
 
@@ -35,18 +35,18 @@ def names(hosts: list[Host]) -> list[str]:
     ],
 )
 def test_parse_cleans_the_query(raw: str, text: str, problem: str) -> None:
-    query = lookup.parse(raw)
+    query = search.parse(raw)
     assert (query.text, query.problem) == (text, problem)
 
 
 def test_parse_recognises_ids_and_addresses() -> None:
-    assert lookup.parse("3k73ZJscVcW").looks_like_id
-    assert not lookup.parse("web-01").looks_like_id
-    assert lookup.parse("10.0.3.15").ip == "10.0.3.15"
-    assert lookup.parse("2001:DB8::1").ip == "2001:db8::1"
-    assert lookup.parse("10.0.3").ip_prefix == "10.0.3"
-    assert lookup.parse("2001:db8:").ip_prefix == "2001:db8:"
-    assert lookup.parse("db.example").ip_prefix == ""
+    assert search.parse("3k73ZJscVcW").looks_like_id
+    assert not search.parse("web-01").looks_like_id
+    assert search.parse("10.0.3.15").ip == "10.0.3.15"
+    assert search.parse("2001:DB8::1").ip == "2001:db8::1"
+    assert search.parse("10.0.3").ip_prefix == "10.0.3"
+    assert search.parse("2001:db8:").ip_prefix == "2001:db8:"
+    assert search.parse("db.example").ip_prefix == ""
 
 
 def test_hosts_are_ranked_exact_prefix_substring_memo_and_live_before_retired(
@@ -60,7 +60,7 @@ def test_hosts_are_ranked_exact_prefix_substring_memo_and_live_before_retired(
     make_host(globex_org, "e1", name="web-01")
     make_host(acme_org, "d1", name="db-01", display_name="WEB-01")
     make_host(acme_org, "x1", name="cache-01")
-    found = lookup.hosts(support_user, lookup.parse("web-01"))
+    found = search.hosts(support_user, search.parse("web-01"))
     assert names(list(found)) == [
         "db-01",  # exact (display name), live
         "web-01",  # exact, live
@@ -78,9 +78,9 @@ def test_hosts_by_custom_identifier_memo_in_japanese_and_host_id(
 ) -> None:
     make_host(acme_org, "4Xk2mQ9sTrB", name="a", custom_identifier="i-0abc123def")
     make_host(acme_org, "h2", name="b", memo="毎週日曜 3:00 に再起動。障害時は田中さんへ")
-    assert names(list(lookup.hosts(support_user, lookup.parse("0ABC123")))) == ["a"]
-    assert names(list(lookup.hosts(support_user, lookup.parse("再起動")))) == ["b"]
-    assert names(list(lookup.hosts(support_user, lookup.parse("4Xk2mQ9sTrB")))) == ["a"]
+    assert names(list(search.hosts(support_user, search.parse("0ABC123")))) == ["a"]
+    assert names(list(search.hosts(support_user, search.parse("再起動")))) == ["b"]
+    assert names(list(search.hosts(support_user, search.parse("4Xk2mQ9sTrB")))) == ["a"]
 
 
 def test_addresses_match_exactly_or_from_their_start(
@@ -89,12 +89,12 @@ def test_addresses_match_exactly_or_from_their_start(
     make_host(acme_org, "h1", name="a", ip_addresses="10.0.3.15 2001:db8::15")
     make_host(acme_org, "h2", name="b", ip_addresses="192.0.2.1 10.0.3.150")
     make_host(acme_org, "h3", name="c", ip_addresses="110.0.3.15")
-    assert names(list(lookup.hosts(support_user, lookup.parse("10.0.3.15")))) == ["a"]
+    assert names(list(search.hosts(support_user, search.parse("10.0.3.15")))) == ["a"]
     # A whole address is that address; an incomplete one is the start of addresses.
-    assert names(list(lookup.hosts(support_user, lookup.parse("10.0.3.1")))) == []
-    assert names(list(lookup.hosts(support_user, lookup.parse("10.0.3.")))) == ["a", "b"]
-    assert names(list(lookup.hosts(support_user, lookup.parse("2001:DB8::15")))) == ["a"]
-    assert names(list(lookup.hosts(support_user, lookup.parse("192.0.2")))) == ["b"]
+    assert names(list(search.hosts(support_user, search.parse("10.0.3.1")))) == []
+    assert names(list(search.hosts(support_user, search.parse("10.0.3.")))) == ["a", "b"]
+    assert names(list(search.hosts(support_user, search.parse("2001:DB8::15")))) == ["a"]
+    assert names(list(search.hosts(support_user, search.parse("192.0.2")))) == ["b"]
 
 
 def test_cases_by_id_and_prefix_across_organizations(
@@ -103,12 +103,12 @@ def test_cases_by_id_and_prefix_across_organizations(
     make_case(acme_org, "3k73ZJscVcW")
     make_case(globex_org, "3k73ZJscVcX")
     make_case(globex_org, "3K73zjscvcw")  # IDs are case-sensitive
-    found = lookup.cases(support_user, lookup.parse("3k73ZJscV"))
+    found = search.cases(support_user, search.parse("3k73ZJscV"))
     assert [(c.alert_id, c.organization.name) for c in found] == [
         ("3k73ZJscVcW", "acme-prod"),
         ("3k73ZJscVcX", "globex-prod"),
     ]
-    assert not lookup.cases(support_user, lookup.parse("3k7")).exists()
+    assert not search.cases(support_user, search.parse("3k7")).exists()
 
 
 def test_organizations_by_their_names_and_their_customers(
@@ -116,12 +116,12 @@ def test_organizations_by_their_names_and_their_customers(
 ) -> None:
     globex_org.display_name = "Globex 本番"
     globex_org.save()
-    found = lookup.organizations(support_user, lookup.parse("ACME"))
+    found = search.organizations(support_user, search.parse("ACME"))
     assert [org.name for org in found] == ["acme-prod"]
-    assert [org.name for org in lookup.organizations(support_user, lookup.parse("本番"))] == [
+    assert [org.name for org in search.organizations(support_user, search.parse("本番"))] == [
         "globex-prod"
     ]
-    assert [org.name for org in lookup.organizations(support_user, lookup.parse("prod"))] == [
+    assert [org.name for org in search.organizations(support_user, search.parse("prod"))] == [
         "acme-prod",
         "globex-prod",
     ]
@@ -137,7 +137,7 @@ def test_jump_target_only_for_exactly_one_object(
     make_case(globex_org, "dupl1cate")
 
     def jump(text: str) -> str | None:
-        return lookup.jump_target(support_user, lookup.parse(text))
+        return search.jump_target(support_user, search.parse(text))
 
     assert jump("3k73ZJscVcW") == "/cases/3k73ZJscVcW/"
     assert jump("4Xk2mQ9sTrB") == "/hosts/4Xk2mQ9sTrB/"
@@ -152,9 +152,9 @@ def test_customers_find_nothing_even_when_asked_directly(
 ) -> None:
     make_host(globex_org, "g1", name="globex-web")
     make_case(globex_org, "g1case")
-    results = lookup.search(alice, lookup.parse("globex"))
+    results = search.search(alice, search.parse("globex"))
     assert results.empty
-    assert lookup.jump_target(alice, lookup.parse("g1case")) is None
+    assert search.jump_target(alice, search.parse("g1case")) is None
 
 
 def test_query_count_does_not_grow_with_rows(
@@ -167,9 +167,9 @@ def test_query_count_does_not_grow_with_rows(
         from django.test.utils import CaptureQueriesContext
 
         with CaptureQueriesContext(connection) as context:
-            query = lookup.parse(text)
-            lookup.jump_target(support_user, query)
-            results = lookup.search(support_user, query)
+            query = search.parse(text)
+            search.jump_target(support_user, query)
+            results = search.search(support_user, query)
             for host in results.hosts.object_list:
                 str(host.organization.customer)
             for case in results.host_cases:
@@ -208,7 +208,7 @@ def test_each_match_can_use_its_index(acme_org: Organization) -> None:
     for name in ("name", "display_name", "custom_identifier", "memo"):
         assert f"host_{name}_trgm" in plan(hosts.filter(**{f"{name}__icontains": "prod-02999"}))
     assert "host_ip_trgm" in plan(hosts.filter(ip_addresses__regex=r"(^| )10\.0\.11\."))
-    addresses = lookup._with_ip_list(hosts).filter(lookup._ip_equals("10.0.11.250"))
+    addresses = search._with_ip_list(hosts).filter(search._ip_equals("10.0.11.250"))
     assert "host_ip_list_idx" in plan(addresses)
     assert "host_mackerel_id_idx" in plan(hosts.filter(mackerel_id="h1x02999"))
     organizations = Organization.objects.all()
