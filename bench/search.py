@@ -103,6 +103,9 @@ class KindResult:
     latency_ms: dict[str, float]
     examples: list[str]
     queries: dict[str, int]
+    # CPU ms per request by who spent it (intake.CpuMeter): the server's own cost, which other
+    # users of a shared machine do not inflate, and "other", the rest of the machine.
+    cpu_ms_per_request: dict[str, float]
 
 
 def query_mix(data: dataset.Dataset, per_kind: int, seed: int) -> dict[str, list[str]]:
@@ -151,6 +154,7 @@ def timed_get(port: int, path: str, cookie: str) -> tuple[int, float]:
 
 def measure(  # noqa: PLR0917 - one call site per target
     setup: Setup,
+    meter: intake.CpuMeter,
     target: str,
     kind: str,
     who: str,
@@ -162,10 +166,12 @@ def measure(  # noqa: PLR0917 - one call site per target
     for path in paths[: setup.workers]:
         timed_get(setup.port, path, cookie)
     latencies, statuses = [], Counter[str]()
+    before = meter.sample()
     for path in paths:
         status, ms = timed_get(setup.port, path, cookie)
         statuses[str(status)] += 1
         latencies.append(ms)
+    cpu = intake.CpuMeter.per_request(before, meter.sample(), len(paths))
     queries = {
         key.split(" ", 1)[1]: value["queries"]
         for key, value in counts.items()
@@ -180,9 +186,13 @@ def measure(  # noqa: PLR0917 - one call site per target
         latency_ms={k: round(v, 1) for k, v in percentiles(latencies).items()},
         examples=paths[:3],
         queries=queries,
+        cpu_ms_per_request=cpu,
     )
     p = result.latency_ms
-    log(f"{kind}: p50 {p['p50']} p95 {p['p95']} p99 {p['p99']} ms, statuses {dict(statuses)}")
+    log(
+        f"{kind}: p50 {p['p50']} p95 {p['p95']} p99 {p['p99']} ms, statuses {dict(statuses)}, "
+        f"CPU ms/request {cpu}"
+    )
     return result
 
 
@@ -208,14 +218,19 @@ def page_paths(args: argparse.Namespace) -> dict[str, tuple[str, list[str]]]:
 def table(results: list[KindResult]) -> str:
     lines = [
         f"{'kind':<34}{'who':<10}{'n':>5}{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}"
-        f"{'queries':>9}  statuses"
+        f"{'queries':>9}{'server CPU ms':>15}{'other cores':>13}  statuses"
     ]
     for r in results:
         p = r.latency_ms
         queries = "/".join(str(q) for q in sorted(set(r.queries.values()))) or "-"
+        cpu = r.cpu_ms_per_request
+        server = cpu.get("gunicorn", 0.0) + cpu.get("postgres", 0.0)
+        # "other" CPU ms per request over the wall time of a request: cores others kept busy.
+        other = cpu.get("other", 0.0) / max(p["mean"], 0.001)
         lines.append(
             f"{r.kind:<34}{r.who:<10}{r.requests:>5}{p['p50']:>8.1f}{p['p95']:>8.1f}"
-            f"{p['p99']:>8.1f}{p['max']:>8.1f}{queries:>9}  {r.statuses}"
+            f"{p['p99']:>8.1f}{p['max']:>8.1f}{queries:>9}{server:>15.1f}{other:>13.2f}"
+            f"  {r.statuses}"
         )
     return "\n".join(lines)
 
@@ -306,13 +321,16 @@ def run(args: argparse.Namespace, setup: Setup) -> int:
     cookies, counts = probe["cookies"], probe["counts"]
     machine = intake.machine_info(setup)
     results: list[KindResult] = []
-    with intake.gunicorn(setup, env, access_log=True):
+    with intake.gunicorn(setup, env, access_log=True) as server:
+        meter = intake.CpuMeter(server.pid, setup.db_name)
         for kind, paths in searches.items():
             if paths:
                 cookie = cookies["support"]
-                results.append(measure(setup, "search", kind, "support", paths, cookie, counts))
+                results.append(
+                    measure(setup, meter, "search", kind, "support", paths, cookie, counts)
+                )
         for kind, (who, paths) in pages.items():
-            results.append(measure(setup, "pages", kind, who, paths, cookies[who], counts))
+            results.append(measure(setup, meter, "pages", kind, who, paths, cookies[who], counts))
     search_results = [r for r in results if r.target == "search"]
     page_results = [r for r in results if r.target == "pages"]
     worst_search = max(r.latency_ms["p95"] for r in search_results)
