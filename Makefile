@@ -51,16 +51,18 @@ services:  ## Start PostgreSQL and Redis if they are installed but down
 
 # Each benchmark sets up its own database and servers, prints a table and writes bench/results/.
 # Flags for one script: make bench INTAKE_ARGS="--seconds 60" SYNC_ARGS="--orgs 10"
-# NOTIFY_ARGS="--quick".
+# NOTIFY_ARGS="--quick" SEARCH_ARGS="--skip-pages".
 INTAKE_ARGS ?=
 SYNC_ARGS ?=
 NOTIFY_ARGS ?=
+SEARCH_ARGS ?=
 
 .PHONY: bench
 bench: $(INSTALLED) services  ## Benchmarks against design.md's targets (on loopback, a few min each)
 	$(BIN)/python bench/intake.py $(INTAKE_ARGS)
 	$(BIN)/python bench/sync.py $(SYNC_ARGS)
 	$(BIN)/python bench/notify.py $(NOTIFY_ARGS)
+	$(BIN)/python bench/search.py $(SEARCH_ARGS)
 	$(BIN)/python bench/report.py
 
 compose-check:  ## Validate docker-compose.yml with .env.example as its .env

@@ -13,9 +13,12 @@ from typing import Self, TypedDict, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -42,6 +45,22 @@ SYNC_STATE_FIELDS = frozenset(
         "sync_lock_expires_at",
     }
 )
+
+
+def trigram_index(field: str, name: str) -> GinIndex:
+    """A pg_trgm index for ``icontains`` and ``istartswith`` on ``field``: Django compares
+    ``UPPER(field)``, so that is what is indexed."""
+    return GinIndex(OpClass(Upper(field), name="gin_trgm_ops"), name=name)
+
+
+def ip_address_list(field: str = "ip_addresses") -> models.Func:
+    """A host's space-separated addresses as an array, for an exact match by a GIN index."""
+    return models.Func(
+        models.F(field),
+        models.Value(" "),
+        function="string_to_array",
+        output_field=ArrayField(models.TextField()),
+    )
 
 
 def _token_digest(token: str) -> str:
@@ -162,7 +181,12 @@ class Organization(models.Model):
         verbose_name = _("organization")
         verbose_name_plural = _("organizations")
         ordering = ["name"]
-        indexes = [models.Index(fields=["previous_webhook_token_digest"])]
+        indexes = [
+            models.Index(fields=["previous_webhook_token_digest"]),
+            # Support search (support/search.py).
+            trigram_index("name", "org_name_trgm"),
+            trigram_index("display_name", "org_display_name_trgm"),
+        ]
 
     def __str__(self) -> str:
         return self.display_name or self.name
@@ -384,7 +408,18 @@ class Host(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["organization", "mackerel_id"], name="one_host_per_id")
         ]
-        indexes = [models.Index(fields=["customer", "is_retired", "status"])]
+        indexes = [
+            models.Index(fields=["customer", "is_retired", "status"]),
+            # Support search (support/search.py): a host ID of any organization, the text fields
+            # by substring, an address exactly (array) or by prefix (regular expression).
+            models.Index(fields=["mackerel_id"], name="host_mackerel_id_idx"),
+            trigram_index("name", "host_name_trgm"),
+            trigram_index("display_name", "host_display_name_trgm"),
+            trigram_index("custom_identifier", "host_custom_identifier_trgm"),
+            trigram_index("memo", "host_memo_trgm"),
+            GinIndex(OpClass("ip_addresses", name="gin_trgm_ops"), name="host_ip_trgm"),
+            GinIndex(ip_address_list(), name="host_ip_list_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.display_name or self.name

@@ -7,10 +7,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from accounts.decorators import staff_required
 from accounts.tenancy import get_visible_or_404
 from alerts.models import Case
 from notifications.models import Notification
-from notifications.views import staff_required
 from orgs.filters import with_roles
 from orgs.models import Host, Organization
 from pages import charts, staff_summary

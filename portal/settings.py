@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # Registers OpClass for index expressions (the search's pg_trgm indexes); harmless on SQLite.
+    "django.contrib.postgres",
     "anymail",
     "axes",
     "rest_framework",
@@ -95,6 +97,7 @@ INSTALLED_APPS = [
     "webhooks",
     "health",
     "pages",
+    "support",
     "demo",
 ]
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("orgs.urls")),
     path("", include("alerts.urls")),
     path("", include("notifications.urls")),
+    path("", include("support.urls")),
     path("accounts/", include("accounts.urls")),
     path("api/v1/", include("portal.api_urls")),
     path("healthz", include("health.urls")),
