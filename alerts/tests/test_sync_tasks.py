@@ -144,6 +144,16 @@ def test_a_real_worker_syncs_every_organization_from_beats_fan_out(
     )
     alert_id = mackerel.sim.open_alert("acme-prod", monitor, host_id=host)
     start_worker(MACKEREL_API_URL=mackerel.url)
+    # The syncs expire two seconds after their slot; a worker still starting on a busy machine
+    # would let them lapse. The canary's heartbeat says the worker is taking tasks.
+    from health import tasks as health_tasks
+    from health.models import Heartbeat
+
+    health_tasks.canary.delay()
+    deadline = time.monotonic() + 60
+    while not Heartbeat.objects.filter(name="canary").exists():
+        assert time.monotonic() < deadline, "the worker did not start"
+        time.sleep(0.1)
 
     assert reconcile.schedule_syncs(interval=2) == 2
 
