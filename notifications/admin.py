@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 
 from alerts.models import Case
 from audit.admin import AuditHistoryMixin
-from notifications import previews, rendering
+from notifications import previews, rendering, services
 from notifications.forms import RouteForm, TemplateAdminForm
 from notifications.models import Contact, DeliveryEvent, Notification, Route, Template
 from notifications.transports.base import TransportError
@@ -298,6 +298,7 @@ class NotificationAdmin(admin.ModelAdmin[Notification]):
     search_fields = ("=case__alert_id", "contact__email", "provider_message_id")
     # Counting a large ledger on every page costs more than the number is worth.
     show_full_result_count = False
+    actions = ("send_again",)
     inlines: ClassVar = [DeliveryEventInline]
     fieldsets = tuple((title, {"fields": fields}) for title, fields in LEDGER_FIELDS)
     readonly_fields = tuple(field for _title, fields in LEDGER_FIELDS for field in fields)
@@ -317,6 +318,28 @@ class NotificationAdmin(admin.ModelAdmin[Notification]):
                 "reported_in",
             )  # fmt: skip
         )
+
+    @admin.action(description=_("Send failed mails again"), permissions=["resend"])
+    def send_again(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
+        count = services.send_again(list(queryset.values_list("pk", flat=True)))
+        skipped = queryset.count() - count
+        messages.success(
+            request,
+            ngettext("%(n)d failed mail will be sent again.",
+                     "%(n)d failed mails will be sent again.", count) % {"n": count},
+        )  # fmt: skip
+        if skipped:
+            messages.warning(
+                request,
+                ngettext("%(n)d mail was left alone: only failed mails are sent again.",
+                         "%(n)d mails were left alone: only failed mails are sent again.",
+                         skipped) % {"n": skipped},
+            )  # fmt: skip
+
+    def has_resend_permission(self, request: HttpRequest) -> bool:
+        # Whoever runs the routing (sales, superusers) may retry after fixing a key or address;
+        # support read the ledger and change nothing.
+        return bool(request.user.has_perm("notifications.change_route"))
 
     @admin.display(description=_("case ID"), ordering="case__alert_id")
     def case_id(self, notification: Notification) -> str:

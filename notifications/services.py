@@ -62,6 +62,31 @@ def send(notification_id: int) -> None:
         enqueue_send(notification_id, countdown=wait.total_seconds())
 
 
+def send_again(notification_ids: list[int]) -> int:
+    """Failed mails go back to the outbox with fresh attempts (staff fixed the cause); how many.
+
+    Only failed ones: a mail the provider took (sent, delivered, bounced) is never sent twice.
+    """
+    from django.utils import timezone
+
+    from notifications.models import Notification
+
+    failed = list(
+        Notification.objects.filter(
+            pk__in=notification_ids, status=Notification.Status.FAILED
+        ).values_list("pk", flat=True)
+    )
+    Notification.objects.filter(pk__in=failed, status=Notification.Status.FAILED).update(
+        status=Notification.Status.PENDING,
+        attempts=0,
+        next_attempt_at=None,
+        status_changed_at=timezone.now(),
+    )
+    for notification_id in failed:
+        enqueue_send(notification_id)
+    return len(failed)
+
+
 def sweep() -> int:
     """Plan what was missed, release closed digests, and re-enqueue what a lost task left."""
     plan()

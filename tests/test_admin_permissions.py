@@ -108,7 +108,7 @@ def world(acme: Customer, acme_org: Organization, alice: User, settings: Any) ->
         webhookreceipt=receipt,
         case=case,
         notification=Notification.objects.create(
-            customer=acme, organization=acme_org, case=case, contact=contact, status="sent"
+            customer=acme, organization=acme_org, case=case, contact=contact, status="failed"
         ),
         syncrun=SyncRun.objects.create(customer=acme, organization=acme_org),
     )
@@ -352,6 +352,12 @@ ACTIONS = [
     Action("subscription", "rotate", frozenset({"superuser"}), "webhooks_subscription"),
     Action("subscription", "send_test", frozenset({"superuser"}), "webhooks_delivery"),
     Action("delivery", "replay", frozenset({"superuser"}), "webhooks_delivery"),
+    Action(
+        "notification",
+        "send_again",
+        frozenset({"sales", "superuser"}),
+        "notifications_notification",
+    ),
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -172,3 +173,51 @@ def test_support_cannot_clear_a_bounce(login: Login, support_user: User, ops: Co
     login(support_user).post(CONTACTS, {"action": "clear_bounce", "_selected_action": [ops.pk]})
     ops.refresh_from_db()
     assert ops.bounced_at is not None
+
+
+def test_sales_send_a_failed_mail_again_and_it_goes_out_once(
+    login: Login,
+    alert_flow: Callable[..., WebhookReceipt],
+    route: Route,
+    mail_provider: Any,
+    sales_user: User,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    alert_flow(payloads.alert())
+    failed = Notification.objects.get()
+    mail_provider.fail_next(1, status=401)  # a bad key after a rotation, say: permanent
+    delivery.deliver(failed.pk)
+    failed.refresh_from_db()
+    assert failed.status == "failed"
+    alert_flow(payloads.alert("sentalready"))
+    sent = Notification.objects.exclude(pk=failed.pk).get()
+    delivery.deliver(sent.pk)
+    client = login(sales_user)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(
+            LEDGER,
+            {"action": "send_again", "_selected_action": [failed.pk, sent.pk]},
+            follow=True,
+        )
+    content = response.content.decode()
+    assert "1 failed mail will be sent again." in content
+    assert "only failed mails are sent again" in content
+    failed.refresh_from_db()
+    assert (failed.status, failed.attempts, failed.next_attempt_at) == ("pending", 0, None)
+    assert len(callbacks) == 1, "one send enqueued, for the failed mail only"
+    delivery.deliver(failed.pk)
+    subjects = Counter(m.metadata["notification_id"] for m in mail_provider.messages)
+    assert subjects == {str(failed.pk): 1, str(sent.pk): 1}
+
+
+def test_support_cannot_send_mail_again(
+    login: Login, alert_flow: Callable[..., WebhookReceipt], route: Route, support_user: User
+) -> None:
+    alert_flow(payloads.alert())
+    notification = Notification.objects.get()
+    Notification.objects.filter(pk=notification.pk).update(status="failed")
+    client = login(support_user)
+    assert 'value="send_again"' not in client.get(LEDGER).content.decode()
+    client.post(LEDGER, {"action": "send_again", "_selected_action": [notification.pk]})
+    notification.refresh_from_db()
+    assert notification.status == "failed"
