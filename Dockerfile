@@ -22,4 +22,4 @@ RUN DJANGO_DEBUG=false \
 
 USER tairyo
 EXPOSE 8000
-CMD ["gunicorn", "portal.wsgi", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
+CMD ["gunicorn", "portal.wsgi", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "--logger-class", "portal.gunicorn_logging.MaskedTokenLogger"]

@@ -390,6 +390,7 @@ def gunicorn(
         "sync",
         # Production (Dockerfile, docker-compose.yml) logs every request to stdout.
         *(["--access-logfile", "-"] if access_log else []),
+        *(["--logger-class", "portal.gunicorn_logging.MaskedTokenLogger"] if access_log else []),
     ]
     with log_path.open("wb") as log_file:
         # A session of its own: Ctrl-C in the terminal reaches only this script, which then
