@@ -107,7 +107,7 @@ class Service:
                 handle.seek(offset)
                 return self.ready in handle.read().decode(errors="replace")
         if self.probe is not None:
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(OSError, IndexError, ValueError, redis.RedisError):
                 return self.probe()
             return False
         return True
@@ -168,8 +168,12 @@ class Rig:
 
     def stop_all(self) -> None:
         for service in reversed(self.services.values()):
-            with contextlib.suppress(Exception):
+            try:
                 service.stop()
+            except intake.Interrupted:
+                raise
+            except Exception as exc:  # stop the others all the same
+                log(f"stopping {service.name}: {exc}")
 
 
 def build_rig(args: argparse.Namespace, setup: Setup) -> Rig:
@@ -180,15 +184,12 @@ def build_rig(args: argparse.Namespace, setup: Setup) -> Rig:
     env = notify.bench_env(args, setup, mail_port)
     rig = Rig(setup, env, mail_port, redis_port)
     python, celery = str(VENV_BIN / "python"), str(VENV_BIN / "celery")
-    auth = env["ANYMAIL_WEBHOOK_SECRET"]
-    tracking = f"http://{auth}@{HOST}:{setup.port}/anymail/mailgun/tracking/"
     commands: list[tuple[str, list[str], dict[str, Any]]] = [
         ("redis", ["redis-server", "--port", str(redis_port), "--bind", HOST, "--save", "",
                    "--appendonly", "no", "--dir", str(setup.workdir)],
          {"ready": "Ready to accept connections"}),
         ("mail_sim", [python, "-m", "mail_sim", "--port", str(mail_port), "--any-key",
-                      "--quiet", "--tracking-url", tracking,
-                      "--mailgun-signing-key", env["MAILGUN_WEBHOOK_SIGNING_KEY"]],
+                      "--quiet"],
          {"probe": lambda: serving(mail_port, "/_sim/health")}),
         ("gunicorn", [str(VENV_BIN / "gunicorn"), "portal.wsgi", "--bind",
                       f"{HOST}:{setup.port}", "--workers", str(setup.workers),
@@ -211,9 +212,18 @@ def build_rig(args: argparse.Namespace, setup: Setup) -> Rig:
 
 
 def configure_tracking(rig: Rig) -> None:
-    """The provider retries a refused delivery report for a while (Mailgun: hours), so a web
-    restart does not lose them: 40 tries, 3 s apart."""
-    body = json.dumps({"retries": 40, "retry_delay": 3.0, "timeout": 10.0}).encode()
+    """Delivery reports to anymail's tracking webhook, signed with the bench's key. The
+    provider retries a refused report for a while (Mailgun: hours), so a web restart does not
+    lose them: 40 tries, 3 s apart. (This replaces the simulator's whole tracking setting.)"""
+    auth = rig.env["ANYMAIL_WEBHOOK_SECRET"]
+    settings = {
+        "url": f"http://{auth}@{HOST}:{rig.setup.port}/anymail/mailgun/tracking/",
+        "mailgun_signing_key": rig.env["MAILGUN_WEBHOOK_SIGNING_KEY"],
+        "retries": 40,
+        "retry_delay": 3.0,
+        "timeout": 10.0,
+    }
+    body = json.dumps(settings).encode()
     request = urllib.request.Request(  # noqa: S310 -- loopback
         f"http://{HOST}:{rig.mail_port}/_sim/tracking", data=body, method="POST",
         headers={"Content-Type": "application/json"},
