@@ -308,6 +308,10 @@ def _pg_terminate(rig: Rig, window: float) -> None:
     time.sleep(max(0.0, end - time.monotonic()))
 
 
+def _none(rig: Rig, window: float) -> None:
+    rig.note("nothing done: the storm's own drain, to compare the faults with")
+
+
 def _web_restart(rig: Rig, window: float) -> None:
     service = rig.services["gunicorn"]
     service.stop()
@@ -343,7 +347,9 @@ FAULTS = {
               f"every {PG_TERMINATE_EVERY_S:g} s over the window", _pg_terminate, 30, 10),
         Fault("web-restart", "gunicorn stopped and a new one started on the same port while "
               "Mackerel keeps posting", _web_restart, 0, 0),
-        # Variants, by name only (not in "all").
+        # Variants and the baseline, by name only (not in "all").
+        Fault("none", "no fault: the same storm on the same servers, for comparison", _none,
+              0, 0),
         Fault("worker-kill-intake", "SIGKILL to the intake worker",
               _kill_workers(("worker-intake",)), 10, 5),
         Fault("worker-kill-notify", "SIGKILL to the notify+default worker (the planner)",
