@@ -53,10 +53,15 @@ from typing import TYPE_CHECKING, Any
 import intake
 import psycopg
 import redis
+import storm_plot
 from intake import HOST, ROOT, VENV_BIN, Check, Setup, log, percentiles
+from storm_plot import PairPoint
 
 if TYPE_CHECKING:
     from mackerel_sim import Simulator
+
+# bench/faults.py imports this module by name: run as a script, it must not be loaded twice.
+sys.modules.setdefault("notify", sys.modules[__name__])
 
 BENCH = ROOT / "bench"
 # design.md "Targets".
@@ -366,8 +371,10 @@ def analyse(
     deliveries: list[Any],
     mails: list[tuple[int, datetime]],
     started_at: float,
+    points: list[PairPoint] | None = None,
 ) -> PhaseResult:
-    """Match webhooks, receipts, cases, notifications and received mails of one phase."""
+    """Match webhooks, receipts, cases, notifications and received mails of one phase;
+    ``points``, if given, receives every told pair's arrival and time to provider (the plot)."""
     alert_deliveries = [d for d in deliveries if d.event == "alert"]
     statuses = Counter(str(d.status or d.error or "none") for d in alert_deliveries)
     ok = sum(1 for d in alert_deliveries if d.ok)
@@ -409,6 +416,9 @@ def analyse(
                     doubled_examples.append(f"case {alert_id} contact {contact_id}: {mail_ids}")
             delay = (times[0] - received_at).total_seconds()
             ttp.append(delay)
+            if points is not None:
+                in_digest = row is not None and bool(row[5])
+                points.append(PairPoint(received_at.timestamp() - started_at, delay, in_digest))
             if row is not None and row[5]:
                 by_digest += 1
             else:
@@ -585,6 +595,7 @@ def run_phase(
     mail_port: int,
     drain_limit: float,
     drive: Callable[[], float],
+    points: list[PairPoint] | None = None,
 ) -> PhaseResult:
     """Drive one phase (``drive()`` returns when the load was started, epoch seconds), wait
     for the drain, and analyse it with the machine's load over the whole phase."""
@@ -600,7 +611,7 @@ def run_phase(
     time.sleep(0.5)  # a mail accepted just now
     result = analyse(
         setup, name=name, orgs=orgs, deliveries=sim.deliveries(),
-        mails=received_mails(mail_port), started_at=started_at,
+        mails=received_mails(mail_port), started_at=started_at, points=points,
     )  # fmt: skip
     result.seconds = round(load_done - wall_start, 2)
     result.drained = drained
@@ -845,6 +856,18 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="wait up to this long for other processes to leave the CPU idle",
     )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed, too")
+    parser.add_argument(
+        "--plot",
+        type=Path,
+        default=BENCH / "results" / "notify-storm.png",
+        metavar="PATH",
+        help="PNG of time to provider over the storm (bench/results/notify-storm.png)",
+    )
+    parser.add_argument("--no-plot", dest="plot", action="store_const", const=None,
+                        help="draw no plot")  # fmt: skip
+    import faults
+
+    faults.add_arguments(parser)
     args = parser.parse_args(argv)  # fmt: skip
     quick = args.quick
     if args.steady_seconds is None:
@@ -859,6 +882,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
             parser.error(f"--{name.replace('_', '-')} must point at loopback, not {host}")
     if args.storm_webhooks > args.storm_orgs * args.hosts_per_org * 0.8:
         parser.error("not enough working hosts: raise --hosts-per-org")
+    faults.check_arguments(parser, args)
     return args
 
 
@@ -880,6 +904,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, intake._raise_interrupted)
     signal.signal(signal.SIGHUP, intake._raise_interrupted)
     started = time.monotonic()
+    if args.fault:  # each fault in a storm of its own, on private servers (bench/faults.py)
+        import faults
+
+        return faults.main(args, started)
     with tempfile.TemporaryDirectory(prefix="tairyo-bench-notify-") as tmp:
         setup = Setup(
             db_name=args.db_name,
@@ -1010,7 +1038,11 @@ def steady_phase(
 
 
 def storm_phase(
-    args: argparse.Namespace, setup: Setup, meter: LoadMeter, mail_port: int
+    args: argparse.Namespace,
+    setup: Setup,
+    meter: LoadMeter,
+    mail_port: int,
+    points: list[PairPoint] | None = None,
 ) -> PhaseResult:
     """design.md's outage: the simulator's network-outage scenario over the storm orgs."""
     storm = storm_orgs(args)
@@ -1034,7 +1066,7 @@ def storm_phase(
 
         return run_phase(
             "storm", setup, sim=sim, orgs=storm, meter=meter, mail_port=mail_port,
-            drain_limit=args.drain_limit, drive=drive,
+            drain_limit=args.drain_limit, drive=drive, points=points,
         )  # fmt: skip
     finally:
         sim.close()
@@ -1056,12 +1088,18 @@ def run(args: argparse.Namespace, setup: Setup, started: float) -> int:
     create_organizations(env, calm + storm, args.contacts)
     machine = machine_when_quiet(args, setup)
     phases: list[PhaseResult] = []
+    storm_points: list[PairPoint] = []
     with contextlib.ExitStack() as stack:
         meter = start_servers(stack, args, setup, env, mail_port)
         if not args.skip_steady:
             phases.append(steady_phase(args, setup, meter, mail_port))
         if not args.skip_storm:
-            phases.append(storm_phase(args, setup, meter, mail_port))
+            phases.append(storm_phase(args, setup, meter, mail_port, storm_points))
+            if args.plot is not None:
+                storm_plot.plot_time_to_provider(
+                    storm_points, args.plot, title=f"Storm: {args.storm_webhooks} alerts "
+                    f"in {args.storm_seconds:g} s, {args.storm_orgs} organizations",
+                )  # fmt: skip
     settings = {
         "digest threshold": args.digest_threshold or f"{DEFAULT_DIGEST_THRESHOLD} (default)",
         "digest window": f"{args.digest_window or DEFAULT_DIGEST_WINDOW_S} s"

@@ -19,8 +19,19 @@ from portal import logcontext
 
 logger = logging.getLogger(__name__)
 
-# A row left "sending" this long belonged to a worker that died mid-send.
-STUCK_AFTER = timedelta(minutes=10)
+
+def stuck_after() -> timedelta:
+    """How long a row may stay "sending" before it is taken for a dead worker's.
+
+    A live send holds its row for composing plus one provider call, which anymail bounds (3.05 s
+    to connect, EMAIL_TIMEOUT per read), and Celery kills a prefork child that runs past
+    CELERY_TASK_TIME_LIMIT; a send that composed too slowly finds its claim taken and stops
+    (``deliver``). Past the longer of these, with a margin, nobody is sending it any more. It
+    used to be ten minutes, which kept a SIGKILLed worker's mails past design.md's five minutes
+    for draining the backlog after a fault.
+    """
+    live = max(settings.CELERY_TASK_TIME_LIMIT, 4 * settings.EMAIL_TIMEOUT)
+    return timedelta(seconds=live + 30)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -67,12 +78,19 @@ def deliver(notification_id: int) -> timedelta | None:
 def _compose_and_send(notification: Notification) -> timedelta | None:
     notification_id = notification.pk
     mail = composing.compose(notification)
-    Notification.objects.filter(pk=notification_id).update(
+    # Still ours? A send stalled (a frozen worker, a lost database) until the sweep took the row
+    # for a dead worker's must not mail it a second time.
+    still_ours = Notification.objects.filter(
+        pk=notification_id, status=Notification.Status.SENDING, claimed_at=notification.claimed_at
+    ).update(
         from_email=mail.from_email[:254],
         recipients=mail.to + mail.cc,
         subject=mail.subject[:998],
         body_text=mail.body_text,
     )
+    if not still_ours:
+        logger.warning("notification %s was taken over while composing; not sent", notification_id)
+        return None
     try:
         message_id = email.send(mail)
     except TransportError as exc:
@@ -232,7 +250,7 @@ def due_ids(limit: int = 500) -> list[int]:
     now = timezone.now()
     stuck = list(
         Notification.objects.filter(
-            status=Notification.Status.SENDING, claimed_at__lt=now - STUCK_AFTER
+            status=Notification.Status.SENDING, claimed_at__lt=now - stuck_after()
         ).values_list("pk", flat=True)[:limit]
     )
     for notification_id in stuck:

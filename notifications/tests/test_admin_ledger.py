@@ -200,8 +200,8 @@ def test_sales_send_a_failed_mail_again_and_it_goes_out_once(
             follow=True,
         )
     content = response.content.decode()
-    assert "1 failed mail will be sent again." in content
-    assert "only failed mails are sent again" in content
+    assert "失敗したメール 1 件を再送します。" in content  # staff users read Japanese here
+    assert "再送するのは失敗したメールのみです" in content
     failed.refresh_from_db()
     assert (failed.status, failed.attempts, failed.next_attempt_at) == ("pending", 0, None)
     assert len(callbacks) == 1, "one send enqueued, for the failed mail only"

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from alerts.models import WebhookReceipt
 from alerts.tests import payloads
-from notifications import delivery
+from notifications import composing, delivery
 from notifications.models import Notification, Route
 
 pytestmark = pytest.mark.django_db
@@ -184,3 +184,40 @@ def test_row_left_sending_by_a_dead_worker_is_retried(
         assert notification.pk in delivery.due_ids()
         delivery.deliver(notification.pk)
     assert len(mail_provider.messages) == 1
+
+
+def test_a_dead_workers_row_is_sent_again_within_the_recovery_target(
+    alert_flow: Flow, route: Route, mail_provider: Any
+) -> None:
+    # design.md: after a fault (every worker SIGKILLed) the backlog drains within 5 minutes.
+    # The bench's worker-kill fault found rows left "sending" held back for 10 minutes.
+    notification = _pending(alert_flow)
+    Notification.objects.filter(pk=notification.pk).update(
+        status="sending", claimed_at=timezone.now()
+    )
+    # A live send is bounded by the provider call's timeouts and Celery's time limit.
+    with time_machine.travel(timezone.now() + timedelta(seconds=90)):
+        assert notification.pk not in delivery.due_ids(), "a live send is left alone"
+    with time_machine.travel(timezone.now() + timedelta(minutes=4)):
+        assert notification.pk in delivery.due_ids()
+        delivery.deliver(notification.pk)
+    assert len(mail_provider.messages) == 1
+
+
+def test_a_send_whose_row_was_taken_over_while_composing_mails_nothing(
+    alert_flow: Flow, route: Route, mail_provider: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A worker stalls between its claim and the provider call (frozen, or its database
+    # connection lost) long enough for the sweep to give the row to another worker.
+    notification = _pending(alert_flow)
+    compose = composing.compose
+
+    def stalled(row: Notification) -> Any:
+        mail = compose(row)
+        Notification.objects.filter(pk=row.pk).update(claimed_at=timezone.now())
+        return mail
+
+    monkeypatch.setattr(composing, "compose", stalled)
+    assert delivery.deliver(notification.pk) is None
+    assert mail_provider.messages == []
+    assert Notification.objects.get(pk=notification.pk).attempts == 1
