@@ -9,6 +9,7 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.http import ConditionalGetMiddleware
 from django.shortcuts import render
@@ -102,7 +103,21 @@ def _receive(request: HttpRequest, org: Organization) -> JsonResponse:
         logger.warning("webhook rejected: %s", exc)
         services.reject(org, body, headers, address or None, event=name, reason=str(exc))
         return _error(400, str(exc))
-    receipt = services.accept(org, body, headers, address or None, intake.event_name(payload))
+    name = intake.event_name(payload)
+    try:
+        receipt = services.accept(org, body, headers, address or None, name)
+    except (OperationalError, InterfaceError):
+        # The connection died under us (PostgreSQL restarted, a connection terminated): Mackerel
+        # does not send a webhook twice, so try once more on a new connection. Should the first
+        # insert have committed after all, the second is a duplicate receipt, which processing
+        # turns into nothing.
+        logger.warning("webhook for %s: database connection lost; retrying once", org.name)
+        connection.close()
+        try:
+            receipt = services.accept(org, body, headers, address or None, name)
+        except (OperationalError, InterfaceError):
+            logger.exception("webhook for %s could not be stored", org.name)
+            return _error(503, "the webhook could not be stored; the database is unavailable")
     return JsonResponse({"status": "accepted", "receipt": receipt.pk})
 
 

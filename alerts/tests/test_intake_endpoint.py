@@ -172,3 +172,24 @@ def test_token_cache_forgets_a_revoked_token_within_its_lifetime(
     with time_machine.travel(later):
         assert post_webhook(payloads.alert(), token=acme_token).status_code == 404
     forget_webhook_tokens()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_webhook_survives_its_database_connection_being_terminated(
+    post_webhook: Callable[..., Any],
+) -> None:
+    import psycopg
+    from django.db import connection
+
+    assert post_webhook(payloads.alert("before00001")).status_code == 200
+    backend = connection.connection.info.backend_pid  # the connection the next request reuses
+    params = connection.get_connection_params()
+    admin = psycopg.connect(
+        host=params.get("host"), port=params.get("port"), user=params.get("user"),
+        dbname="postgres", autocommit=True,
+    )  # fmt: skip
+    with admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [backend])
+    response = post_webhook(payloads.alert("after000001"))
+    assert response.status_code == 200, response.content
+    assert WebhookReceipt.objects.filter(body__contains="after000001").count() == 1
