@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from alerts.models import Case
 from orgs.models import Organization, Service
+from portal import widgets
 
 
 class State:
@@ -27,14 +28,19 @@ class CaseFilterForm(forms.Form):
     """Filters of the case list; choices are only the user's own objects."""
 
     state = forms.ChoiceField(
+        widget=widgets.QuickSelect,
         label=_("State"),
         choices=[(State.ALL, _("All")), (State.OPEN, _("Open")), (State.CLOSED, _("Closed"))],
         required=False,
     )
     severity = forms.ChoiceField(
-        label=_("Severity"), choices=[("", _("All")), *Case.Severity.choices], required=False
+        widget=widgets.QuickSelect,
+        label=_("Severity"),
+        choices=[("", _("All")), *Case.Severity.choices],
+        required=False,
     )
     organization = forms.ModelChoiceField(
+        widget=widgets.QuickSelect,
         label=_("Organization"),
         queryset=Organization.objects.none(),
         required=False,
@@ -42,7 +48,11 @@ class CaseFilterForm(forms.Form):
         empty_label=_("All"),
     )
     service = forms.ModelChoiceField(
-        label=_("Service"), queryset=Service.objects.none(), required=False, empty_label=_("All")
+        widget=widgets.QuickSelect,
+        label=_("Service"),
+        queryset=Service.objects.none(),
+        required=False,
+        empty_label=_("All"),
     )
     host = forms.CharField(
         label=_("Host"),
@@ -60,8 +70,13 @@ class CaseFilterForm(forms.Form):
     def __init__(self, *args: Any, user: User | AnonymousUser, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         fields: dict[str, Any] = self.fields
-        fields["organization"].queryset = Organization.objects.visible_to(user)
-        fields["service"].queryset = Service.objects.visible_to(user).filter(is_deleted=False)
+        # Only what a label and a value need: staff are offered every organization and service.
+        fields["organization"].queryset = Organization.objects.visible_to(user).only(
+            "code", "name", "display_name"
+        )
+        fields["service"].queryset = (
+            Service.objects.visible_to(user).filter(is_deleted=False).only("name")
+        )
 
     def filter(self, cases: QuerySet[Case]) -> QuerySet[Case]:
         """``cases`` narrowed by the valid filters; an invalid one is ignored (and shown)."""

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from orgs.models import Host, Organization, Role, Service
+from portal import widgets
 
 
 def _in_roles(condition: Q) -> QuerySet[Any]:
@@ -37,6 +38,7 @@ class HostFilterForm(forms.Form):
         help_text=_("Name, display name, custom identifier, IP address or memo"),
     )
     organization = forms.ModelChoiceField(
+        widget=widgets.QuickSelect,
         label=_("Organization"),
         queryset=Organization.objects.none(),
         required=False,
@@ -44,15 +46,27 @@ class HostFilterForm(forms.Form):
         empty_label=_("All"),
     )
     service = forms.ModelChoiceField(
-        label=_("Service"), queryset=Service.objects.none(), required=False, empty_label=_("All")
+        widget=widgets.QuickSelect,
+        label=_("Service"),
+        queryset=Service.objects.none(),
+        required=False,
+        empty_label=_("All"),
     )
     role = forms.ModelChoiceField(
-        label=_("Role"), queryset=Role.objects.none(), required=False, empty_label=_("All")
+        widget=widgets.QuickSelect,
+        label=_("Role"),
+        queryset=Role.objects.none(),
+        required=False,
+        empty_label=_("All"),
     )
     status = forms.ChoiceField(
-        label=_("Status"), choices=[("", _("All")), *Host.Status.choices], required=False
+        widget=widgets.QuickSelect,
+        label=_("Status"),
+        choices=[("", _("All")), *Host.Status.choices],
+        required=False,
     )
     retired = forms.ChoiceField(
+        widget=widgets.QuickSelect,
         label=_("Retired hosts"),
         choices=[
             (RetiredChoice.ACTIVE, _("Hide")),
@@ -65,9 +79,16 @@ class HostFilterForm(forms.Form):
     def __init__(self, *args: Any, user: User | AnonymousUser, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         fields: dict[str, Any] = self.fields
-        fields["organization"].queryset = Organization.objects.visible_to(user)
-        fields["service"].queryset = Service.objects.visible_to(user).filter(is_deleted=False)
-        fields["role"].queryset = Role.objects.visible_to(user).select_related("service")
+        # Only what a label and a value need: staff are offered every organization and service.
+        fields["organization"].queryset = Organization.objects.visible_to(user).only(
+            "code", "name", "display_name"
+        )
+        fields["service"].queryset = (
+            Service.objects.visible_to(user).filter(is_deleted=False).only("name")
+        )
+        fields["role"].queryset = (
+            Role.objects.visible_to(user).select_related("service").only("name", "service__name")
+        )
         fields["role"].label_from_instance = lambda role: role.fullname
 
     def filter(self, hosts: QuerySet[Host]) -> QuerySet[Host]:

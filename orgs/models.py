@@ -53,6 +53,13 @@ def trigram_index(field: str, name: str) -> GinIndex:
     return GinIndex(OpClass(Upper(field), name="gin_trgm_ops"), name=name)
 
 
+def upper_index(field: str, name: str) -> models.Index:
+    """A btree on ``UPPER(field)`` for ``iexact`` and ``istartswith`` (pattern operators: the
+    databases' collation is not C): the rows of an exact or prefix match without the trigram
+    index's recheck of every row sharing its trigrams."""
+    return models.Index(OpClass(Upper(field), name="text_pattern_ops"), name=name)
+
+
 def ip_address_list(field: str = "ip_addresses") -> models.Func:
     """A host's space-separated addresses as an array, for an exact match by a GIN index."""
     return models.Func(
@@ -417,6 +424,9 @@ class Host(models.Model):
             trigram_index("display_name", "host_display_name_trgm"),
             trigram_index("custom_identifier", "host_custom_identifier_trgm"),
             trigram_index("memo", "host_memo_trgm"),
+            upper_index("name", "host_name_upper_idx"),
+            upper_index("display_name", "host_display_upper_idx"),
+            upper_index("custom_identifier", "host_custom_id_upper_idx"),
             GinIndex(OpClass("ip_addresses", name="gin_trgm_ops"), name="host_ip_trgm"),
             GinIndex(ip_address_list(), name="host_ip_list_idx"),
         ]

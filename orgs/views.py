@@ -26,9 +26,27 @@ def organization_detail(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "orgs/organization_detail.html", {"organization": org})
 
 
+# What a row of the host list shows: not the interfaces and metadata (JSON to parse) nor the
+# timestamps of sync.
+HOST_ROW_FIELDS = (
+    "organization__name",
+    "organization__display_name",
+    "mackerel_id",
+    "name",
+    "display_name",
+    "custom_identifier",
+    "status",
+    "is_retired",
+    "ip_addresses",
+    "memo",
+)
+
+
 @login_required
 def host_list(request: HttpRequest) -> HttpResponse:
     form = HostFilterForm(request.GET, user=request.user)
     hosts = form.filter(Host.objects.visible_to(request.user))
-    page = pagination.counted_page(with_roles(hosts), request.GET.get("page"))
+    page = pagination.counted_page(
+        with_roles(hosts).only(*HOST_ROW_FIELDS), request.GET.get("page")
+    )
     return render(request, "orgs/host_list.html", {"form": form, "page": page})

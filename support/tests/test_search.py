@@ -83,6 +83,37 @@ def test_hosts_by_custom_identifier_memo_in_japanese_and_host_id(
     assert names(list(search.hosts(support_user, search.parse("4Xk2mQ9sTrB")))) == ["a"]
 
 
+def test_a_tier_with_more_matches_than_it_ranks_keeps_the_better_tiers_first(
+    support_user: User, acme_org: Organization, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "CANDIDATES", 3)
+    make_hosts(acme_org, 8, prefix="old-web")
+    make_host(acme_org, "w1", name="web")
+    make_host(acme_org, "w2", name="web-1", is_retired=True)
+    make_host(acme_org, "m1", name="mail", memo="web relay")
+    found = names(list(search.hosts(support_user, search.parse("web"))))
+    # Exact, then prefix, then three of the eight substrings (shortest first), then the memo.
+    assert found[:2] == ["web", "web-1"]
+    assert len(found) == 6
+    assert all(name.startswith("old-web") for name in found[2:5])
+    assert found[5] == "mail"
+    # A page deeper than the candidates reads as many rows of each tier as it needs.
+    assert len(search.hosts(support_user, search.parse("web"))[0:20]) == 11
+
+
+def test_short_text_without_case_matches_as_it_would_with_case(
+    support_user: User, acme_org: Organization
+) -> None:
+    """Two kanji have no trigram and no case: matched by a plain LIKE, with the same rows."""
+    make_host(acme_org, "h1", name="a", memo="障害時は田中さんへ")
+    make_host(acme_org, "h2", name="b", display_name="田中 DB")
+    make_host(acme_org, "h3", name="c", memo="佐藤")
+    assert search._contains_lookup("田中") == "contains"
+    assert search._contains_lookup("db") == "icontains"
+    assert search._contains_lookup("田中さん") == "icontains"
+    assert names(list(search.hosts(support_user, search.parse("田中")))) == ["b", "a"]
+
+
 def test_addresses_match_exactly_or_from_their_start(
     support_user: User, acme_org: Organization
 ) -> None:
@@ -183,8 +214,9 @@ def test_query_count_does_not_grow_with_rows(
     for org in (acme_org, globex_org):
         many = make_hosts(org, 120, prefix="webx")
         make_cases(org, 300, hosts=many, prefix="cx")
-    # Hosts, organizations, cases of the hosts found ("web" is not an ID: no case query).
-    assert count("web") == few == 3
+    # Hosts (their candidates, then the page's rows), organizations, cases of the hosts found
+    # ("web" is not an ID: no case query).
+    assert count("web") == few == 4
 
 
 def plan(queryset: Any) -> str:
@@ -211,5 +243,13 @@ def test_each_match_can_use_its_index(acme_org: Organization) -> None:
     addresses = search._with_ip_list(hosts).filter(search._ip_equals("10.0.11.250"))
     assert "host_ip_list_idx" in plan(addresses)
     assert "host_mackerel_id_idx" in plan(hosts.filter(mackerel_id="h1x02999"))
+    # Exact and prefix matches by a btree on UPPER(), not the trigrams every "prod" host shares.
+    for name, index in (
+        ("name", "host_name_upper_idx"),
+        ("display_name", "host_display_upper_idx"),
+        ("custom_identifier", "host_custom_id_upper_idx"),
+    ):
+        assert index in plan(hosts.filter(**{f"{name}__iexact": "prod-02999"}))
+        assert index in plan(hosts.filter(**{f"{name}__istartswith": "prod-029"}))
     organizations = Organization.objects.all()
     assert "org_name_trgm" in plan(organizations.filter(name__icontains="acme"))
