@@ -7,12 +7,13 @@ model instance is ever handed to it.
 
 from __future__ import annotations
 
+import functools
 import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.template import Context, Engine, TemplateSyntaxError
+from django.template import Context, Engine, Template, TemplateSyntaxError
 from django.utils import translation
 
 from alerts.models import Case, CaseEvent
@@ -51,12 +52,20 @@ class RenderedMail:
     body_html: str
 
 
+@functools.lru_cache(maxsize=512)
+def _compiled(html: bool, source: str) -> Template:
+    """A template compiled once per process: during a storm every mail of a route renders the
+    same three sources, and compiling them cost more than rendering. Keyed by the source, so an
+    edited template is a new entry; compiled templates render safely from several threads."""
+    return (_HTML if html else _TEXT).from_string(source)
+
+
 def render(subject: str, text: str, html: str, context: dict[str, Any]) -> RenderedMail:
     try:
         ctx = Context(context, autoescape=False)
-        rendered_subject = _TEXT.from_string(subject).render(ctx)
-        rendered_text = _TEXT.from_string(text).render(Context(context, autoescape=False))
-        rendered_html = _HTML.from_string(html).render(Context(context)) if html else ""
+        rendered_subject = _compiled(False, subject).render(ctx)
+        rendered_text = _compiled(False, text).render(Context(context, autoescape=False))
+        rendered_html = _compiled(True, html).render(Context(context)) if html else ""
     except TemplateSyntaxError as exc:
         raise TemplateError(str(exc)) from None
     except Exception as exc:  # a filter given the wrong type, say; the editor needs the message

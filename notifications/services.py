@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.db import transaction
 
 from notifications import delivery, planning
@@ -18,7 +19,7 @@ PLANNER = "notifications.tasks.plan_notifications"
 
 def plan_coalesced() -> None:
     """Plan, unless a planner is already running; then ask it to look once more."""
-    coalescing.run_coalesced(PLANNER, plan)
+    coalescing.run_coalesced(PLANNER, plan, settle=settings.TAIRYO_PLANNER_SETTLE_MS / 1000)
 
 
 def plan() -> planning.Plan:

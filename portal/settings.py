@@ -371,6 +371,9 @@ TAIRYO_WEBHOOK_TOKEN_CACHE_SECONDS = env.integer("TAIRYO_WEBHOOK_TOKEN_CACHE_SEC
 # During a storm the intake wakes the workers at most once per this many milliseconds (each
 # wake-up drains every pending receipt); 0 publishes one task per webhook.
 TAIRYO_INTAKE_WAKE_MS = env.integer("TAIRYO_INTAKE_WAKE_MS", 250, minimum=0)
+# A woken planner waits this long before it reads, so a storm's entries are planned a few hundred
+# at a time rather than one pass (and one Celery task) each; a calm day pays it once per mail.
+TAIRYO_PLANNER_SETTLE_MS = env.integer("TAIRYO_PLANNER_SETTLE_MS", 300, minimum=0)
 # Webhook bodies above this size are refused (413) before they are read.
 TAIRYO_WEBHOOK_MAX_BYTES = env.integer("TAIRYO_WEBHOOK_MAX_BYTES", 256 * 1024, minimum=1024)
 # Proxies in front of Tairyo that append to X-Forwarded-For; 0 trusts only the peer address.

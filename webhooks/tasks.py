@@ -14,9 +14,13 @@ def plan_webhooks() -> None:
 
     Woken once per batch of receipts; while one planner runs, the others return at once.
     """
+    from django.conf import settings
+
     from portal import coalescing
 
-    coalescing.run_coalesced(PLANNER, _plan_and_send)
+    coalescing.run_coalesced(
+        PLANNER, _plan_and_send, settle=settings.TAIRYO_PLANNER_SETTLE_MS / 1000
+    )
 
 
 def _plan_and_send() -> None:
