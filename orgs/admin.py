@@ -48,6 +48,13 @@ class SyncFailingFilter(admin.SimpleListFilter):
 
 # notifications/admin.py registers a subclass with the organization's routes inline: orgs sits
 # below notifications and may not import it (design.md, "Layers").
+# The API key and the webhook URL's own defences beyond its token: superusers only.
+SUPERUSER_FIELDS = (
+    "new_api_key", "clear_api_key", "webhook_username", "new_webhook_password",
+    "clear_webhook_password", "webhook_allowed_networks",
+)  # fmt: skip
+
+
 @admin.register(Organization)
 class OrganizationAdmin(AuditHistoryMixin, admin.ModelAdmin[Organization]):
     form = OrganizationAdminForm
@@ -106,11 +113,23 @@ class OrganizationAdmin(AuditHistoryMixin, admin.ModelAdmin[Organization]):
         url = reverse("admin:orgs_syncrun_changelist") + f"?organization__id__exact={org.pk}"
         return format_html('<a href="{}">{}</a>', url, _("every sync of this organization"))
 
+    def get_form(
+        self, request: HttpRequest, obj: Organization | None = None, change: bool = False,
+        **kwargs: Any,
+    ) -> Any:  # fmt: skip
+        form = super().get_form(request, obj, change, **kwargs)
+        if not request.user.is_superuser:
+            # Not rendering a declared field does not stop a crafted POST from filling it: the
+            # secret fields leave the form itself (a new class per request) for everyone else.
+            for name in SUPERUSER_FIELDS:
+                form.base_fields.pop(name, None)
+        return form
+
     def get_fields(self, request: HttpRequest, obj: Organization | None = None) -> AdminFields:
         fields: AdminFields = ["customer", "name", "display_name", "memo", "is_active"]
         # Only superusers manage secrets; sales see that a key is set, not how to change it.
         if request.user.is_superuser:
-            fields += ["new_api_key", "clear_api_key"]
+            fields += list(SUPERUSER_FIELDS)
         fields += ["api_key_hint", "api_key_updated_at", "last_test_webhook"]
         fields += ["created_at", "updated_at"]
         return [*fields, *SYNC_FIELDS] if obj is not None else fields

@@ -134,3 +134,61 @@ def test_value_under_a_removed_key_fails_loudly(settings: Settings, acme_org: Or
     with pytest.raises(encryption.DecryptionError) as excinfo:
         acme_org.get_api_key()
     assert API_KEY not in str(excinfo.value)
+
+
+@pytest.mark.django_db
+def test_sales_cannot_set_the_key_or_the_webhook_defences_by_posting_them(
+    login: Callable[[User], Client], sales_user: User, acme_org: Organization
+) -> None:
+    response = login(sales_user).post(
+        f"/admin/orgs/organization/{acme_org.pk}/change/",
+        {
+            "customer": acme_org.customer_id,
+            "name": acme_org.name,
+            "display_name": "",
+            "memo": "edited by sales",
+            "is_active": "on",
+            "new_api_key": API_KEY,
+            "webhook_username": "mackerel",
+            "new_webhook_password": "hunter2-hunter2",
+            "webhook_allowed_networks": "192.0.2.0/24",
+            **ROUTES_INLINE,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    acme_org.refresh_from_db()
+    assert acme_org.memo == "edited by sales", "sales may edit the rest"
+    assert not acme_org.has_api_key
+    assert (acme_org.webhook_username, acme_org.webhook_password_hash) == ("", "")
+    assert acme_org.webhook_allowed_networks == ""
+
+
+@pytest.mark.django_db
+def test_superuser_sets_the_webhook_defences_and_a_bad_network_is_refused(
+    login: Callable[[User], Client], superuser: User, acme_org: Organization
+) -> None:
+    client = login(superuser)
+    form = {
+        "customer": acme_org.customer_id,
+        "name": acme_org.name,
+        "display_name": "",
+        "memo": "",
+        "is_active": "on",
+        "webhook_username": "mackerel",
+        "new_webhook_password": "hunter2-hunter2",
+        **ROUTES_INLINE,
+    }
+    url = f"/admin/orgs/organization/{acme_org.pk}/change/"
+    refused = client.post(url, form | {"webhook_allowed_networks": "192.0.2.0/24\nnot-a-net"})
+    assert refused.status_code == 200
+    assert "not-a-net" in refused.content.decode()
+    acme_org.refresh_from_db()
+    assert acme_org.webhook_username == "", "nothing saved"
+    saved = client.post(url, form | {"webhook_allowed_networks": "192.0.2.0/24\n2001:db8::/32"})
+    assert saved.status_code == 302
+    acme_org.refresh_from_db()
+    assert acme_org.webhook_credentials_match("mackerel", "hunter2-hunter2")
+    assert not acme_org.webhook_credentials_match("mackerel", "wrong")
+    assert acme_org.webhook_source_allowed("192.0.2.7")
+    assert not acme_org.webhook_source_allowed("198.51.100.1")
+    assert "hunter2" not in client.get(url).content.decode()
