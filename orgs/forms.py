@@ -80,7 +80,8 @@ class OrganizationAdminForm(forms.ModelForm[Organization]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if self.instance.pk and self.instance.has_api_key:
+        # The field is there for superusers only (OrganizationAdmin.get_form).
+        if self.instance.pk and self.instance.has_api_key and "new_api_key" in self.fields:
             self.fields["new_api_key"].help_text = _(
                 "Current key ends in %(last4)s. Leave empty to keep it."
             ) % {"last4": self.instance.api_key_last4}
