@@ -38,7 +38,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 import intake
 import notify
@@ -47,9 +47,6 @@ import redis
 import storm_plot
 from intake import HOST, VENV_BIN, Setup, log
 from psycopg import sql
-
-if TYPE_CHECKING:
-    from mackerel_sim import Simulator
 
 RESULTS = notify.BENCH / "results"
 # design.md: "backlog drained within 5 min of recovery".
@@ -452,41 +449,6 @@ class FaultRun:
     phase: dict[str, Any]
 
 
-def wait_for_backlog(setup: Setup, sim: Simulator, orgs: list[str], limit: float) -> float | None:
-    """notify.wait_for_drain, returning when the backlog was first seen empty (epoch s; None if
-    not within ``limit`` s): every webhook sent, no receipt pending, every timeline entry
-    planned, no notification on its way."""
-    deadline = time.monotonic() + limit
-    first_quiet: float | None = None
-    while time.monotonic() < deadline:
-        sent = sim.wait_for_webhooks(timeout=1.0)
-        with psycopg.connect(setup.db_url) as conn:
-            row = conn.execute(
-                """
-                SELECT
-                  (SELECT count(*) FROM alerts_webhookreceipt r
-                   JOIN orgs_organization o ON o.id = r.organization_id
-                   WHERE o.name = ANY(%(orgs)s) AND r.status = 'pending'),
-                  (SELECT count(*) FROM alerts_caseevent e JOIN alerts_case c ON c.id = e.case_id
-                   JOIN orgs_organization o ON o.id = c.organization_id
-                   WHERE o.name = ANY(%(orgs)s) AND e.planned_at IS NULL),
-                  (SELECT count(*) FROM notifications_notification n
-                   JOIN orgs_organization o ON o.id = n.organization_id
-                   WHERE o.name = ANY(%(orgs)s) AND n.status = ANY(%(busy)s))
-                """,
-                {"orgs": orgs, "busy": list(notify.IN_FLIGHT)},
-            ).fetchone()
-        checked_at = time.time()
-        if sent and row is not None and sum(row) == 0:
-            if first_quiet is not None:
-                return first_quiet
-            first_quiet = checked_at
-        else:
-            first_quiet = None
-        time.sleep(1.0)
-    return None
-
-
 def storm_with_fault(
     args: argparse.Namespace, rig: Rig, fault: Fault, points: list[storm_plot.PairPoint]
 ) -> FaultRun:
@@ -527,7 +489,7 @@ def storm_with_fault(
             raise RuntimeError(f"injecting {fault.name} failed") from failure[0]
         log(f"{fault.name}: load sent in {load_done - started_at:.1f} s, fault over at "
             f"{times['ended'] - started_at:.1f} s; waiting for the backlog")  # fmt: skip
-        drained_at = wait_for_backlog(setup, sim, orgs, args.recover_limit)
+        drained_at = notify.drained_at(setup, sim, orgs, args.recover_limit)
         time.sleep(0.5)  # a mail accepted just now
         result = notify.analyse(
             setup, name=f"storm + {fault.name}", orgs=orgs, deliveries=sim.deliveries(),

@@ -39,7 +39,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -1126,22 +1126,28 @@ def main(argv: Sequence[str] | None = None) -> int:
             workdir=Path(tmp),
         )
         env = production_env(setup, args.conn_max_age)
-        try:
-            claim_redis(setup.redis_url)
-        except RedisTaken as exc:
-            log(str(exc))
-            return 2
-        try:
-            return run(args, setup, env, wrk, started)
-        except (KeyboardInterrupt, Interrupted) as exc:
-            log(f"interrupted ({exc or 'Ctrl-C'}); cleaning up")
-            return 130
-        finally:
-            with contextlib.suppress(Exception):
-                drop_database(setup)
-            with contextlib.suppress(Exception):
-                flush_redis(setup.redis_url)
-            log(f"cleaned up: database {setup.db_name} dropped, {setup.redis_url} flushed")
+        return run_guarded(setup, lambda: run(args, setup, env, wrk, started))
+
+
+def run_guarded(setup: Setup, body: Callable[[], int]) -> int:
+    """Claim the benchmark's Redis database, run ``body``, and always drop the database and
+    flush Redis afterwards, Ctrl-C included; the exit status (2: Redis taken, 130: interrupted)."""
+    try:
+        claim_redis(setup.redis_url)
+    except RedisTaken as exc:
+        log(str(exc))
+        return 2
+    try:
+        return body()
+    except (KeyboardInterrupt, Interrupted) as exc:
+        log(f"interrupted ({exc or 'Ctrl-C'}); cleaning up")
+        return 130
+    finally:
+        with contextlib.suppress(Exception):
+            drop_database(setup)
+        with contextlib.suppress(Exception):
+            flush_redis(setup.redis_url)
+        log(f"cleaned up: database {setup.db_name} dropped, {setup.redis_url} flushed")
 
 
 def run(

@@ -497,35 +497,50 @@ def steady_load(sim: Simulator, orgs: list[str], rate: float, duration: float) -
     return started_at
 
 
-def wait_for_drain(setup: Setup, sim: Simulator, orgs: list[str], limit: float) -> bool:
-    """Wait until every webhook was sent, every receipt processed, every timeline entry planned
-    and no notification of these organizations is on its way; False after ``limit`` s."""
+def backlog(setup: Setup, orgs: list[str]) -> int:
+    """Receipts pending, timeline entries unplanned and notifications on their way, for these
+    organizations."""
+    with psycopg.connect(setup.db_url) as conn:
+        row = conn.execute(
+            """
+            SELECT
+              (SELECT count(*) FROM alerts_webhookreceipt r
+               JOIN orgs_organization o ON o.id = r.organization_id
+               WHERE o.name = ANY(%(orgs)s) AND r.status = 'pending'),
+              (SELECT count(*) FROM alerts_caseevent e JOIN alerts_case c ON c.id = e.case_id
+               JOIN orgs_organization o ON o.id = c.organization_id
+               WHERE o.name = ANY(%(orgs)s) AND e.planned_at IS NULL),
+              (SELECT count(*) FROM notifications_notification n
+               JOIN orgs_organization o ON o.id = n.organization_id
+               WHERE o.name = ANY(%(orgs)s) AND n.status = ANY(%(busy)s))
+            """,
+            {"orgs": orgs, "busy": list(IN_FLIGHT)},
+        ).fetchone()
+    return sum(row) if row else 1
+
+
+def drained_at(setup: Setup, sim: Simulator, orgs: list[str], limit: float) -> float | None:
+    """When the pipeline was first seen empty (epoch s), confirmed by a second look a second
+    later: every webhook sent, nothing in ``backlog``. None if not within ``limit`` s."""
     deadline = time.monotonic() + limit
-    quiet = 0
+    first_quiet: float | None = None
     while time.monotonic() < deadline:
         sent = sim.wait_for_webhooks(timeout=1.0)
-        with psycopg.connect(setup.db_url) as conn:
-            row = conn.execute(
-                """
-                SELECT
-                  (SELECT count(*) FROM alerts_webhookreceipt r
-                   JOIN orgs_organization o ON o.id = r.organization_id
-                   WHERE o.name = ANY(%(orgs)s) AND r.status = 'pending'),
-                  (SELECT count(*) FROM alerts_caseevent e JOIN alerts_case c ON c.id = e.case_id
-                   JOIN orgs_organization o ON o.id = c.organization_id
-                   WHERE o.name = ANY(%(orgs)s) AND e.planned_at IS NULL),
-                  (SELECT count(*) FROM notifications_notification n
-                   JOIN orgs_organization o ON o.id = n.organization_id
-                   WHERE o.name = ANY(%(orgs)s) AND n.status = ANY(%(busy)s))
-                """,
-                {"orgs": orgs, "busy": list(IN_FLIGHT)},
-            ).fetchone()
-        busy = sum(row) if row else 1
-        quiet = quiet + 1 if sent and busy == 0 else 0
-        if quiet >= 2:
-            return True
+        busy = backlog(setup, orgs)
+        checked_at = time.time()
+        if sent and busy == 0:
+            if first_quiet is not None:
+                return first_quiet
+            first_quiet = checked_at
+        else:
+            first_quiet = None
         time.sleep(1.0)
-    return False
+    return None
+
+
+def wait_for_drain(setup: Setup, sim: Simulator, orgs: list[str], limit: float) -> bool:
+    """Wait until the pipeline is empty (``drained_at``); False after ``limit`` s."""
+    return drained_at(setup, sim, orgs, limit) is not None
 
 
 class QueueWatch:
@@ -917,22 +932,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             workers=args.web_workers,
             workdir=Path(tmp),
         )
-        try:
-            intake.claim_redis(setup.redis_url)
-        except intake.RedisTaken as exc:
-            log(str(exc))
-            return 2
-        try:
-            return run(args, setup, started)
-        except (KeyboardInterrupt, intake.Interrupted) as exc:
-            log(f"interrupted ({exc or 'Ctrl-C'}); cleaning up")
-            return 130
-        finally:
-            with contextlib.suppress(Exception):
-                intake.drop_database(setup)
-            with contextlib.suppress(Exception):
-                intake.flush_redis(setup.redis_url)
-            log(f"cleaned up: database {setup.db_name} dropped, {setup.redis_url} flushed")
+        return intake.run_guarded(setup, lambda: run(args, setup, started))
 
 
 def bench_env(args: argparse.Namespace, setup: Setup, mail_port: int) -> dict[str, str]:

@@ -23,7 +23,6 @@ Run it with ``make bench`` or ``.venv/bin/python bench/search.py --help``.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import http.client
 import json
 import os
@@ -274,22 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             workers=args.workers,
             workdir=Path(tmp),
         )
-        try:
-            intake.claim_redis(setup.redis_url)
-        except intake.RedisTaken as exc:
-            log(str(exc))
-            return 2
-        try:
-            return run(args, setup)
-        except (KeyboardInterrupt, intake.Interrupted) as exc:
-            log(f"interrupted ({exc or 'Ctrl-C'}); cleaning up")
-            return 130
-        finally:
-            with contextlib.suppress(Exception):
-                intake.drop_database(setup)
-            with contextlib.suppress(Exception):
-                intake.flush_redis(setup.redis_url)
-            log(f"cleaned up: database {setup.db_name} dropped, {setup.redis_url} flushed")
+        return intake.run_guarded(setup, lambda: run(args, setup))
 
 
 def run(args: argparse.Namespace, setup: Setup) -> int:
