@@ -4,17 +4,14 @@ caller has already scoped with ``visible_to``."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 from django import forms
-from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
 from alerts.models import Case
-from orgs.models import Organization, Service
+from orgs.filters import ScopedFilterForm
 from portal import widgets
 
 
@@ -24,8 +21,10 @@ class State:
     ALL = "all"
 
 
-class CaseFilterForm(forms.Form):
+class CaseFilterForm(ScopedFilterForm):
     """Filters of the case list; choices are only the user's own objects."""
+
+    field_order = ("state", "severity", "organization", "service", "host", "since", "until")
 
     state = forms.ChoiceField(
         widget=widgets.QuickSelect,
@@ -39,21 +38,6 @@ class CaseFilterForm(forms.Form):
         choices=[("", _("All")), *Case.Severity.choices],
         required=False,
     )
-    organization = forms.ModelChoiceField(
-        widget=widgets.QuickSelect,
-        label=_("Organization"),
-        queryset=Organization.objects.none(),
-        required=False,
-        to_field_name="code",
-        empty_label=_("All"),
-    )
-    service = forms.ModelChoiceField(
-        widget=widgets.QuickSelect,
-        label=_("Service"),
-        queryset=Service.objects.none(),
-        required=False,
-        empty_label=_("All"),
-    )
     host = forms.CharField(
         label=_("Host"),
         required=False,
@@ -66,17 +50,6 @@ class CaseFilterForm(forms.Form):
     until = forms.DateField(
         label=_("Opened until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-
-    def __init__(self, *args: Any, user: User | AnonymousUser, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        fields: dict[str, Any] = self.fields
-        # Only what a label and a value need: staff are offered every organization and service.
-        fields["organization"].queryset = Organization.objects.visible_to(user).only(
-            "code", "name", "display_name"
-        )
-        fields["service"].queryset = (
-            Service.objects.visible_to(user).filter(is_deleted=False).only("name")
-        )
 
     def filter(self, cases: QuerySet[Case]) -> QuerySet[Case]:
         """``cases`` narrowed by the valid filters; an invalid one is ignored (and shown)."""

@@ -28,15 +28,10 @@ class RetiredChoice:
     ALL = "all"
 
 
-class HostFilterForm(forms.Form):
-    """Search and filters of the host list; choices are only the user's own objects."""
+class ScopedFilterForm(forms.Form):
+    """Organization and service filters offering only what ``user`` may see (the host and case
+    lists share them)."""
 
-    q = forms.CharField(
-        label=_("Search"),
-        required=False,
-        max_length=200,
-        help_text=_("Name, display name, custom identifier, IP address or memo"),
-    )
     organization = forms.ModelChoiceField(
         widget=widgets.QuickSelect,
         label=_("Organization"),
@@ -51,6 +46,30 @@ class HostFilterForm(forms.Form):
         queryset=Service.objects.none(),
         required=False,
         empty_label=_("All"),
+    )
+
+    def __init__(self, *args: Any, user: User | AnonymousUser, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        fields: dict[str, Any] = self.fields
+        # Only what a label and a value need: staff are offered every organization and service.
+        fields["organization"].queryset = Organization.objects.visible_to(user).only(
+            "code", "name", "display_name"
+        )
+        fields["service"].queryset = (
+            Service.objects.visible_to(user).filter(is_deleted=False).only("name")
+        )
+
+
+class HostFilterForm(ScopedFilterForm):
+    """Search and filters of the host list; choices are only the user's own objects."""
+
+    field_order = ("q", "organization", "service", "role", "status", "retired")
+
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=200,
+        help_text=_("Name, display name, custom identifier, IP address or memo"),
     )
     role = forms.ModelChoiceField(
         widget=widgets.QuickSelect,
@@ -77,15 +96,8 @@ class HostFilterForm(forms.Form):
     )
 
     def __init__(self, *args: Any, user: User | AnonymousUser, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
         fields: dict[str, Any] = self.fields
-        # Only what a label and a value need: staff are offered every organization and service.
-        fields["organization"].queryset = Organization.objects.visible_to(user).only(
-            "code", "name", "display_name"
-        )
-        fields["service"].queryset = (
-            Service.objects.visible_to(user).filter(is_deleted=False).only("name")
-        )
         fields["role"].queryset = (
             Role.objects.visible_to(user).select_related("service").only("name", "service__name")
         )
