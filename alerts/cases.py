@@ -39,8 +39,9 @@ def apply(org: Organization, obs: Observation) -> CaseEvent | None:
     kind, applied = _classify(case, created, obs)
     if kind is None:
         return None
-    entry = _record(case, obs, kind, applied)
-    if entry is not None and applied:
+    entry = _record(case, obs, kind, applied, new=created)
+    if entry is not None and applied and not (created and kind == CaseEvent.Kind.OPENED):
+        # A case just opened from this very observation already holds it.
         _update_case(case, obs, host, kind)
     return entry
 
@@ -138,7 +139,9 @@ def _occurred_at(obs: Observation, kind: str) -> datetime:
     return alert.status_changed_at or obs.seen_at
 
 
-def _record(case: Case, obs: Observation, kind: str, applied: bool) -> CaseEvent | None:
+def _record(
+    case: Case, obs: Observation, kind: str, applied: bool, *, new: bool = False
+) -> CaseEvent | None:
     if not applied and obs.event.alert.status_changed_at is None:
         # An out-of-date change without Mackerel's own time cannot be placed in the timeline.
         return None
@@ -150,7 +153,8 @@ def _record(case: Case, obs: Observation, kind: str, applied: bool) -> CaseEvent
     )
     # A replay of an entry already in the timeline; late arrivals may be classified differently
     # from the first time (an opening seen again after the case moved on), so any kind matches.
-    if (same if not applied else same.filter(kind=kind)).exists():
+    # A case created a moment ago has no timeline to look in.
+    if not new and (same if not applied else same.filter(kind=kind)).exists():
         return None
     return CaseEvent.objects.create(
         customer_id=case.customer_id,

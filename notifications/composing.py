@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from notifications import defaults, rendering
 from notifications.models import Notification, Template
 from notifications.transports.base import OutgoingMail
+from orgs.models import Role
 
 logger = logging.getLogger(__name__)
 
@@ -24,29 +25,62 @@ def _template(notification: Notification) -> Template | None:
 
 
 # What describing a listed case reads, fetched with the list: a digest of 300 cases is a
-# handful of queries, not a thousand.
-CASE_RELATED = (
-    "case__host",
-    "case__service",
-    "case__organization__customer",
-    "case_event",
-)
+# handful of queries, not a thousand. A case's organization is its notification's, read once
+# with the notification (``_share_organization``): joining it again for every case made the
+# sender's read an eleven-table join that PostgreSQL took longer to plan than to run.
+CASE_RELATED = ("case__host", "case__service", "case_event")
 
 
 def with_cases(items: QuerySet[Notification]) -> QuerySet[Notification]:
-    return items.select_related(*CASE_RELATED).prefetch_related("case__host__roles__service")
+    roles = Prefetch("case__host__roles", queryset=Role.objects.select_related("service"))
+    return items.select_related(*CASE_RELATED).prefetch_related(roles)
 
 
-def _suppressed(notification: Notification, time_zone: str, language: str) -> list[dict[str, Any]]:
-    items = with_cases(
+def load(notification_id: int) -> Notification:
+    """The notification with everything composing its mail reads, in three queries."""
+    notification = (
+        with_cases(Notification.objects.all())
+        .select_related("contact", "organization__customer", "route__template")
+        .get(pk=notification_id)
+    )
+    _share_organization([notification], notification)
+    return notification
+
+
+def _share_organization(items: list[Notification], notification: Notification) -> None:
+    """Every listed case belongs to the notification's organization: reuse its row."""
+    for item in items:
+        if item.case is not None and item.case.organization_id == notification.organization_id:
+            item.case.organization = notification.organization
+
+
+def _listed(items: QuerySet[Notification], notification: Notification) -> list[Notification]:
+    found = list(with_cases(items).order_by("created_at", "pk"))
+    _share_organization(found, notification)
+    return found
+
+
+def suppressed_ids(notification: Notification) -> list[int]:
+    """The contact's mails left out while a case flapped, not yet listed in a sent mail."""
+    return list(
         Notification.objects.filter(
             contact_id=notification.contact_id,
             organization_id=notification.organization_id,
             status=Notification.Status.SUPPRESSED,
             reported_in=None,
-        )
-    ).order_by("created_at")
-    return [_item_values(item, time_zone, language) for item in items]
+        ).values_list("pk", flat=True)
+    )
+
+
+def _suppressed(
+    notification: Notification, time_zone: str, language: str
+) -> tuple[list[int], list[dict[str, Any]]]:
+    # Nearly always none: one cheap query, and the cases are read only when there are some.
+    ids = suppressed_ids(notification)
+    if not ids:
+        return [], []
+    items = _listed(Notification.objects.filter(pk__in=ids), notification)
+    return [item.pk for item in items], [_item_values(item, time_zone, language) for item in items]
 
 
 def _item_values(item: Notification, time_zone: str, language: str) -> dict[str, Any]:
@@ -58,11 +92,16 @@ def _item_values(item: Notification, time_zone: str, language: str) -> dict[str,
 
 def context(notification: Notification) -> dict[str, Any]:
     """The documented context of this notification's mail: plain values only."""
+    return _context(notification)[0]
+
+
+def _context(notification: Notification) -> tuple[dict[str, Any], list[int]]:
+    """The context, and the suppressed notifications it lists."""
     contact = notification.contact
     tz, language = contact.time_zone, contact.language
     values: dict[str, Any] = {"contact_name": contact.name}
     if notification.kind == Notification.Kind.DIGEST:
-        items = with_cases(notification.items.all()).order_by("created_at")
+        items = _listed(notification.items.all(), notification)
         cases = [_item_values(item, tz, language) for item in items]
         org = notification.organization
         values |= {
@@ -78,12 +117,12 @@ def context(notification: Notification) -> dict[str, Any]:
         }
     else:
         values |= _item_values(notification, tz, language)
-    values["suppressed"] = _suppressed(notification, tz, language)
-    return values
+    listed, values["suppressed"] = _suppressed(notification, tz, language)
+    return values, listed
 
 
 def compose(notification: Notification) -> OutgoingMail:
-    values = context(notification)
+    values, listed = _context(notification)
     template = _template(notification)
     language = notification.contact.language
     try:
@@ -112,6 +151,7 @@ def compose(notification: Notification) -> OutgoingMail:
         body_text=mail.body_text,
         body_html=mail.body_html,
         headers={"X-Tairyo-Case": str(values.get("case_id", ""))} if values.get("case_id") else {},
+        lists_suppressed=tuple(listed),
     )
 
 

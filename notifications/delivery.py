@@ -61,11 +61,7 @@ def deliver(notification_id: int) -> timedelta | None:
     )
     if not claimed:
         return None
-    notification = (
-        composing.with_cases(Notification.objects.all())
-        .select_related("contact", "organization__customer", "route__template")
-        .get(pk=notification_id)
-    )
+    notification = composing.load(notification_id)
     case = notification.case
     with logcontext.bind(
         case_id=case.alert_id if case else None,
@@ -95,11 +91,11 @@ def _compose_and_send(notification: Notification) -> timedelta | None:
         message_id = email.send(mail)
     except TransportError as exc:
         return _failed(notification, exc)
-    _sent(notification, message_id)
+    _sent(notification, message_id, mail.lists_suppressed)
     return None
 
 
-def _sent(notification: Notification, message_id: str) -> None:
+def _sent(notification: Notification, message_id: str, listed: tuple[int, ...]) -> None:
     now = timezone.now()
     with transaction.atomic():
         Notification.objects.filter(pk=notification.pk, status=Notification.Status.SENDING).update(
@@ -109,14 +105,12 @@ def _sent(notification: Notification, message_id: str) -> None:
             last_error="",
             status_changed_at=now,
         )
-        # What this mail listed as suppressed has now been told.
-        Notification.objects.filter(
-            contact_id=notification.contact_id,
-            organization_id=notification.organization_id,
-            status=Notification.Status.SUPPRESSED,
-            reported_in=None,
-            created_at__lte=notification.claimed_at or now,
-        ).update(reported_in=notification)
+        if listed:
+            # What this mail listed as suppressed has now been told (exactly those: one
+            # suppressed after composing waits for the next mail).
+            Notification.objects.filter(
+                pk__in=listed, status=Notification.Status.SUPPRESSED, reported_in=None
+            ).update(reported_in=notification)
     logger.info("notification %s handed to the provider as %s", notification.pk, message_id)
 
 

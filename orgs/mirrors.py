@@ -70,7 +70,11 @@ def upsert_webhook_host(
             setattr(host, key, value)
         host.save(update_fields=[*changed, "updated_at"])
     wanted = set(roles)
-    current = set(host.roles.values_list("service__name", "name")) if not created else set()
+    if created:
+        if wanted:
+            host.roles.add(*roles_named(org, sorted(wanted)))
+        return host
+    current = set(host.roles.values_list("service__name", "name"))
     # Every alert webhook repeats the host's roles; only a real change costs more queries.
     if wanted != current:
         host.roles.set(roles_named(org, sorted(wanted)))

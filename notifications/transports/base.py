@@ -29,3 +29,5 @@ class OutgoingMail:
     body_text: str
     body_html: str
     headers: dict[str, str] = field(default_factory=dict)
+    # Notifications left out while their case flapped that this mail lists: told once it is sent.
+    lists_suppressed: tuple[int, ...] = ()
