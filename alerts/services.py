@@ -199,15 +199,18 @@ def _process_claimed(receipt_id: int) -> None:
 
 def _process_locked(receipt_id: int) -> None:
     # Lock the receipt row only: locking the joined organization too would make every other
-    # receipt of that organization look taken to a second worker (skip_locked).
+    # receipt of that organization wait for this one. Waiting, not skipping: another drain's
+    # claim may hold the row for a moment (its SELECT ... FOR UPDATE keeps the lock of a row it
+    # found already claimed until it commits), and skipping left the receipt for the sweep. A
+    # worker that waited for another processing it finds it no longer pending.
     receipt = (
-        WebhookReceipt.objects.select_for_update(skip_locked=True, of=("self",))
+        WebhookReceipt.objects.select_for_update(of=("self",))
         .select_related("organization")
         .filter(pk=receipt_id, status=WebhookReceipt.Status.PENDING)
         .first()
     )
     if receipt is None:
-        return  # another worker has it, or it is done
+        return  # done already (by another worker, or a duplicated task)
     logcontext.add(organization=receipt.organization.name)
     if receipt.attempts > MAX_ATTEMPTS:
         outcome = Outcome(WebhookReceipt.Status.FAILED, f"gave up after {MAX_ATTEMPTS} attempts")

@@ -274,3 +274,46 @@ def test_every_captured_alert_example_makes_a_case(
         receipt = deliver(body)
         assert receipt.status == WebhookReceipt.Status.PROCESSED, (name, receipt.reason)
     assert Case.objects.filter(alert_id="ALERT_ID").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_receipt_briefly_locked_by_another_drain_is_still_processed(
+    acme_org: Organization,
+) -> None:
+    """A drain's claim keeps the lock of a row it found already claimed until it commits; the
+    drain that claimed it waits for that, instead of leaving the receipt to the sweep."""
+    import threading
+
+    import psycopg
+    from django.db import connection
+
+    receipt = services.accept(acme_org, payloads.encode(payloads.alert()), {}, None, "alert")
+    settings = connection.settings_dict
+    other = psycopg.connect(
+        host=settings["HOST"] or "127.0.0.1",
+        port=settings["PORT"] or 5432,
+        user=settings["USER"],
+        dbname=settings["NAME"],
+    )
+    locked = threading.Event()
+
+    def hold_the_row() -> None:
+        with other.transaction():
+            other.execute(
+                "SELECT id FROM alerts_webhookreceipt WHERE id = %s FOR UPDATE", [receipt.pk]
+            )
+            locked.set()
+            threading.Event().wait(0.5)
+
+    assert services._claim_batch(100) == [receipt.pk]  # this drain's claim
+    holder = threading.Thread(target=hold_the_row)
+    holder.start()
+    try:
+        assert locked.wait(5)
+        services._process_claimed(receipt.pk)
+    finally:
+        holder.join()
+        other.close()
+    receipt.refresh_from_db()
+    assert receipt.status == WebhookReceipt.Status.PROCESSED
+    assert Case.objects.filter(alert_id="3k73ZJscVcW").exists()
