@@ -373,6 +373,9 @@ def manage(env: dict[str, str], *args: str) -> str:
     return result.stdout
 
 
+ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)s'
+
+
 @contextlib.contextmanager
 def gunicorn(
     setup: Setup, env: dict[str, str], access_log: bool
@@ -391,6 +394,9 @@ def gunicorn(
         # Production (Dockerfile, docker-compose.yml) logs every request to stdout.
         *(["--access-logfile", "-"] if access_log else []),
         *(["--logger-class", "portal.gunicorn_logging.MaskedTokenLogger"] if access_log else []),
+        # gunicorn's default line, then the milliseconds the worker spent on the request: the
+        # client's time minus this is the time spent waiting to be accepted.
+        *(["--access-logformat", ACCESS_LOG_FORMAT] if access_log else []),
     ]
     with log_path.open("wb") as log_file:
         # A session of its own: Ctrl-C in the terminal reaches only this script, which then

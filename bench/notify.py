@@ -193,7 +193,8 @@ WORKER_NICE = 6
 def celery_worker(name: str, queues: str, concurrency: int, pool: str = "prefork") -> list[str]:
     """A Celery worker as docker-compose runs it, on some queues only, at its CPU weight."""
     return [
-        "nice", "-n", str(WORKER_NICE), str(VENV_BIN / "celery"), "-A", "portal", "worker", f"--queues={queues}",
+        "nice", "-n", str(WORKER_NICE),
+        str(VENV_BIN / "celery"), "-A", "portal", "worker", f"--queues={queues}",
         f"--pool={pool}", f"--concurrency={concurrency}", f"--hostname={name}@bench",
         "--loglevel=INFO",
     ]  # fmt: skip
@@ -311,6 +312,8 @@ class PhaseResult:
     queue_max: dict[str, int] = field(default_factory=dict)
     tasks: dict[str, dict[str, float]] = field(default_factory=dict)
     load_average_end: list[float] = field(default_factory=list)
+    # The part of request_ms spent in a gunicorn worker (the rest: waiting to be accepted).
+    request_in_worker_ms: dict[str, float] = field(default_factory=dict)
 
 
 def seconds(values: list[float]) -> dict[str, float]:
@@ -582,8 +585,28 @@ TASK_LINE = re.compile(r"Task ([\w.]+)\[[^\]]+\] succeeded in ([0-9.]+)s")
 
 
 def log_offsets(workdir: Path) -> dict[Path, int]:
-    """Where each worker's log ends now, to read a phase's lines only."""
-    return {path: path.stat().st_size for path in workdir.glob("worker-*.log")}
+    """Where each worker's log (and gunicorn's) ends now, to read a phase's lines only."""
+    paths = [*workdir.glob("worker-*.log"), *workdir.glob("gunicorn.log")]
+    return {path: path.stat().st_size for path in paths}
+
+
+# An intake request in gunicorn's access log (bench/intake.py ACCESS_LOG_FORMAT): the worker's
+# milliseconds are the last field.
+INTAKE_ACCESS_LINE = re.compile(r'"POST /hooks/mackerel/[^"]*" \d+ .* (\d+)$')
+
+
+def gunicorn_request_ms(offsets: dict[Path, int]) -> dict[str, float]:
+    """Percentiles of the time gunicorn's workers spent on each webhook since ``offsets``."""
+    times = []
+    for path, offset in offsets.items():
+        if path.name != "gunicorn.log":
+            continue
+        with path.open("rb") as handle:
+            handle.seek(offset)
+            for line in handle.read().decode(errors="replace").splitlines():
+                if match := INTAKE_ACCESS_LINE.search(line):
+                    times.append(float(match[1]))
+    return {k: round(v, 1) for k, v in percentiles(times).items()} if times else {}
 
 
 def task_stats(offsets: dict[Path, int]) -> dict[str, dict[str, float]]:
@@ -642,6 +665,7 @@ def run_phase(
     result.load_average_end = [round(x, 2) for x in os.getloadavg()]
     result.queue_max = queues.maximum
     result.tasks = task_stats(offsets)
+    result.request_in_worker_ms = gunicorn_request_ms(offsets)
     log(f"{name}: drained={drained} after {drain_s:.1f} s")
     return result
 
@@ -705,6 +729,7 @@ def table(phases: list[PhaseResult], outcome: list[Check], settings: dict[str, A
         ("alert webhooks sent / s", *(f"{p.alert_webhooks} / {p.seconds:g}" for p in phases)),
         ("answered 2xx", *(str(p.requests_2xx) for p in phases)),
         ("request ms p50/p95/p99/max", *(pct(p.request_ms) for p in phases)),
+        ("  of which in a gunicorn worker ms", *(pct(p.request_in_worker_ms) for p in phases)),
         ("cases recorded", *(str(p.cases) for p in phases)),
         ("receipt→case s p50/p95/p99/max", *(pct(p.record_lag_s) for p in phases)),
         ("last case after first webhook s", *(f"{p.all_recorded_after_s:g}" for p in phases)),
