@@ -150,11 +150,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The demo's web server, simulators and in-process tasks write from several threads: wait
     # for the lock instead of failing, and take it at the start of each transaction.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
-elif env.boolean("DATABASE_PREPARED_STATEMENTS", True):
-    # The workers run the same few queries thousands of times; prepared, PostgreSQL plans each
-    # once per connection. Planning the sender's eleven-join read was three quarters of its
-    # database time (docs/performance.md). Turn off behind a transaction-mode pooler
-    # (PgBouncer before 1.21 cannot keep prepared statements across transactions).
+elif env.boolean("DATABASE_PREPARED_STATEMENTS", False):
+    # For the Celery workers (docker-compose.yml turns it on there): they run the same few
+    # queries thousands of times, and prepared, PostgreSQL plans each once per connection;
+    # planning the sender's read was three quarters of its database time. Not for the web:
+    # after five runs PostgreSQL may keep a generic plan, and for the support search's
+    # patterns that plan was fifty times slower. Off behind a transaction-mode pooler.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"server_side_binding": True, "prepare_threshold": 5}
     )
