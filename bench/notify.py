@@ -192,9 +192,9 @@ WORKER_NICE = 6
 
 def celery_worker(name: str, queues: str, concurrency: int, pool: str = "prefork") -> list[str]:
     """A Celery worker as docker-compose runs it, on some queues only, at its CPU weight and
-    with prepared statements (docker-compose.yml's worker environment)."""
+    with generic plans (docker-compose.yml's worker environment)."""
     return [
-        "env", "DATABASE_PREPARED_STATEMENTS=true", "nice", "-n", str(WORKER_NICE),
+        "env", "DATABASE_GENERIC_PLANS=true", "nice", "-n", str(WORKER_NICE),
         str(VENV_BIN / "celery"), "-A", "portal", "worker", f"--queues={queues}",
         f"--pool={pool}", f"--concurrency={concurrency}", f"--hostname={name}@bench",
         "--loglevel=INFO",
@@ -1171,7 +1171,7 @@ def write_results(
         "processes": {
             "gunicorn_workers": setup.workers,
             "celery_niceness": WORKER_NICE,
-            "celery_prepared_statements": True,
+            "celery_generic_plans": True,
             "celery_intake": {"queues": "intake", "concurrency": args.intake_concurrency},
             "celery_notify": {"queues": "notify,default", "concurrency": args.notify_concurrency},
             "celery_deliver": {

@@ -102,7 +102,7 @@ def run(args: argparse.Namespace, setup: Setup) -> int:
         # One line per receipt and per mail, as in production, but not on this terminal.
         "TAIRYO_LOG_FORMAT": "json",
         # As docker-compose.yml runs the workers.
-        "DATABASE_PREPARED_STATEMENTS": "true",
+        "DATABASE_GENERIC_PLANS": "true",
     }
     log(f"database {setup.db_name}: create, migrate, {args.orgs} organizations")
     intake.create_database(setup)

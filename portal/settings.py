@@ -152,15 +152,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
 else:
     # Parameters travel apart from the SQL instead of being spliced into it in Python (Django's
-    # default client-side binding): a third of the intake view's CPU.
-    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
-    if env.boolean("DATABASE_PREPARED_STATEMENTS", False):
-        # For the Celery workers (docker-compose.yml turns it on there): they run the same few
-        # queries thousands of times, and prepared, PostgreSQL plans each once per connection;
-        # planning the sender's read was three quarters of its database time. Not for the web:
-        # after five runs PostgreSQL may keep a generic plan, and for the support search's
-        # patterns that plan was fifty times slower. Off behind a transaction-mode pooler.
-        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 5
+    # default client-side binding), and a statement run five times on a connection is prepared:
+    # PostgreSQL parses it once. Off behind a pooler in transaction mode (PgBouncer < 1.21).
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["server_side_binding"] = True
+    if env.boolean("DATABASE_PREPARED_STATEMENTS", True):
+        options["prepare_threshold"] = 5
+        if not env.boolean("DATABASE_GENERIC_PLANS", False):
+            # A prepared statement is still planned for its parameters each time. After five
+            # runs PostgreSQL may otherwise keep one generic plan, and for the support search's
+            # patterns that plan was fifty times slower. The workers (docker-compose.yml) turn
+            # generic plans on: their queries are lookups by key, and planning the sender's
+            # read was three quarters of its database time.
+            options["options"] = "-c plan_cache_mode=force_custom_plan"
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

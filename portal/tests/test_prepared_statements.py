@@ -1,4 +1,4 @@
-"""The workers' repeated queries are prepared on PostgreSQL; the web's (the default) are not."""
+"""Repeated queries are prepared on PostgreSQL; only the workers let PostgreSQL keep one plan."""
 
 from __future__ import annotations
 
@@ -11,21 +11,25 @@ pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's"
 )
 
-COUNT_PREPARED = """
+REPEAT_A_QUERY = """
 from django.db import connection
 from orgs.models import Organization
 for _ in range(8):
     list(Organization.objects.filter(name="nobody"))
 with connection.cursor() as cursor:
     cursor.execute("SELECT count(*) FROM pg_prepared_statements")
-    print("prepared", cursor.fetchone()[0])
+    prepared = cursor.fetchone()[0]
+    cursor.execute("SHOW plan_cache_mode")
+    print("result", prepared, cursor.fetchone()[0])
 """
 
 
-def _prepared_after_repeating(**overrides: str) -> int:
-    result = manage("shell", "-c", COUNT_PREPARED, DATABASE_URL=_test_database_url(), **overrides)
+def _after_repeating(**overrides: str) -> tuple[int, str]:
+    """How many statements the connection prepared, and its plan_cache_mode."""
+    result = manage("shell", "-c", REPEAT_A_QUERY, DATABASE_URL=_test_database_url(), **overrides)
     assert result.returncode == 0, result.stderr
-    return int(result.stdout.split("prepared", 1)[1])
+    prepared, mode = result.stdout.split("result", 1)[1].split()
+    return int(prepared), mode
 
 
 def _test_database_url() -> str:
@@ -36,13 +40,24 @@ def _test_database_url() -> str:
 
 @pytest.mark.slow
 @pytest.mark.django_db
-def test_with_prepared_statements_a_repeated_query_is_planned_once() -> None:
-    # As docker-compose.yml runs the workers.
-    assert _prepared_after_repeating(DATABASE_PREPARED_STATEMENTS="true") >= 1
+def test_by_default_a_repeated_query_is_prepared_but_planned_for_its_parameters() -> None:
+    # The web: a generic plan for the support search's patterns took seconds.
+    prepared, mode = _after_repeating()
+    assert prepared >= 1
+    assert mode == "force_custom_plan"
 
 
 @pytest.mark.slow
 @pytest.mark.django_db
-def test_by_default_nothing_is_prepared() -> None:
-    # The web: a generic plan for the support search's patterns took seconds.
-    assert _prepared_after_repeating() == 0
+def test_the_workers_let_postgresql_keep_one_plan() -> None:
+    # As docker-compose.yml runs the workers.
+    prepared, mode = _after_repeating(DATABASE_GENERIC_PLANS="true")
+    assert prepared >= 1
+    assert mode == "auto"
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+def test_behind_a_transaction_pooler_nothing_is_prepared() -> None:
+    prepared, _ = _after_repeating(DATABASE_PREPARED_STATEMENTS="false")
+    assert prepared == 0
