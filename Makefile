@@ -64,6 +64,7 @@ bench: $(INSTALLED) services  ## Benchmarks against design.md's targets (on loop
 	$(BIN)/python bench/sync.py $(SYNC_ARGS)
 	$(BIN)/python bench/notify.py $(NOTIFY_ARGS)
 	$(BIN)/python bench/search.py $(SEARCH_ARGS)
+	$(BIN)/python bench/stages.py
 	$(BIN)/python bench/report.py
 
 # Each fault in a storm of its own on a private redis-server: FAULTS=redis-flush,web-restart for
