@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -29,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 # An ETag from the response body, and 304 when the client already has it.
 conditional_on_content = decorator_from_middleware(ConditionalGetMiddleware)
+
+T = TypeVar("T")
 
 KEPT_HEADERS = ("Content-Type", "Content-Length", "User-Agent", "X-Forwarded-For")
 
@@ -63,14 +67,44 @@ def _basic_auth(request: HttpRequest) -> tuple[str, str]:
     return username, password
 
 
+class DatabaseUnavailable(Exception):
+    """The database failed twice, the second time on a new connection."""
+
+
+def _on_a_live_connection(what: str, step: Callable[[], T]) -> T:
+    """Run a database step of the intake; once more on a new connection if the first died.
+
+    PostgreSQL restarted, or a connection terminated under us: Mackerel does not send a
+    webhook twice, so the intake tries once more rather than answer 500. Should a first insert
+    have committed after all, the second is a duplicate receipt, which processing turns into
+    nothing.
+    """
+    try:
+        return step()
+    except (OperationalError, InterfaceError):
+        logger.warning("webhook: database connection lost while %s; retrying once", what)
+        connection.close()
+    try:
+        return step()
+    except (OperationalError, InterfaceError) as exc:
+        logger.exception("webhook: the database is unavailable while %s", what)
+        raise DatabaseUnavailable(what) from exc
+
+
 @csrf_exempt
 @require_POST
 def mackerel_webhook(request: HttpRequest, token: str) -> JsonResponse:
-    org = Organization.objects.by_webhook_token_cached(token)
-    if org is None or not org.is_active:
-        return _error(404, "unknown webhook URL")
-    with logcontext.bind(organization=org.name):
-        return _receive(request, org)
+    try:
+        org = _on_a_live_connection(
+            "finding the token's organization",
+            lambda: Organization.objects.by_webhook_token_cached(token),
+        )
+        if org is None or not org.is_active:
+            return _error(404, "unknown webhook URL")
+        with logcontext.bind(organization=org.name):
+            return _receive(request, org)
+    except DatabaseUnavailable:
+        return _error(503, "the webhook could not be stored; the database is unavailable")
 
 
 def _receive(request: HttpRequest, org: Organization) -> JsonResponse:
@@ -100,24 +134,18 @@ def _receive(request: HttpRequest, org: Organization) -> JsonResponse:
             )
     except intake.MalformedWebhook as exc:
         name = intake.event_name(payload)
-        logger.warning("webhook rejected: %s", exc)
-        services.reject(org, body, headers, address or None, event=name, reason=str(exc))
-        return _error(400, str(exc))
+        reason = str(exc)
+        logger.warning("webhook rejected: %s", reason)
+        _on_a_live_connection(
+            "keeping a rejected webhook",
+            lambda: services.reject(org, body, headers, address or None, event=name, reason=reason),
+        )
+        return _error(400, reason)
     name = intake.event_name(payload)
-    try:
-        receipt = services.accept(org, body, headers, address or None, name)
-    except (OperationalError, InterfaceError):
-        # The connection died under us (PostgreSQL restarted, a connection terminated): Mackerel
-        # does not send a webhook twice, so try once more on a new connection. Should the first
-        # insert have committed after all, the second is a duplicate receipt, which processing
-        # turns into nothing.
-        logger.warning("webhook for %s: database connection lost; retrying once", org.name)
-        connection.close()
-        try:
-            receipt = services.accept(org, body, headers, address or None, name)
-        except (OperationalError, InterfaceError):
-            logger.exception("webhook for %s could not be stored", org.name)
-            return _error(503, "the webhook could not be stored; the database is unavailable")
+    receipt = _on_a_live_connection(
+        "storing the webhook",
+        lambda: services.accept(org, body, headers, address or None, name),
+    )
     return JsonResponse({"status": "accepted", "receipt": receipt.pk})
 
 
