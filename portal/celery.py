@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
+from django import db
 from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
@@ -54,3 +55,15 @@ app.conf.beat_schedule = {
         "options": {"expires": settings.TAIRYO_SYNC_INTERVAL_SECONDS * 0.9},
     },
 }
+
+
+@signals.task_failure.connect
+@signals.task_retry.connect
+def drop_broken_database_connections(**_: object) -> None:
+    """A task that failed may have failed because its connection died (PostgreSQL restarted,
+    the connection terminated). Celery reuses a worker's connection for CELERY_DB_REUSE_MAX
+    tasks without asking Django to check it, so a dead one failed every task after it until
+    then; Django's own check, as after each web request, drops it and the retry gets a new one.
+    """
+    for connection in db.connections.all(initialized_only=True):
+        connection.close_if_unusable_or_obsolete()
