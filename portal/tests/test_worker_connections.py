@@ -5,6 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 from celery import signals
+from celery.utils.dispatch import Signal
 from django.db import OperationalError, connection
 
 from orgs.models import Organization
@@ -28,7 +29,7 @@ def _terminate_this_connection() -> None:
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("signal", [signals.task_failure, signals.task_retry])
 def test_after_a_task_failed_on_a_terminated_connection_the_next_one_gets_a_new_one(
-    signal: signals.Signal,
+    signal: Signal,
 ) -> None:
     Organization.objects.count()  # the worker's connection, in use
     _terminate_this_connection()
