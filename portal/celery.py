@@ -66,4 +66,7 @@ def drop_broken_database_connections(**_: object) -> None:
     then; Django's own check, as after each web request, drops it and the retry gets a new one.
     """
     for connection in db.connections.all(initialized_only=True):
-        connection.close_if_unusable_or_obsolete()
+        # A task run eagerly inside its caller's transaction (the demo, tests) leaves the
+        # connection to its caller: closing it there would end the caller's transaction.
+        if not connection.in_atomic_block:
+            connection.close_if_unusable_or_obsolete()
