@@ -253,3 +253,19 @@ def redis_client(settings: Any) -> Iterator[Any]:
     client.flushdb()
     yield client
     client.flushdb()
+
+
+def terminate_database_connection() -> None:
+    """Have PostgreSQL end this process's connection, as a restart or an operator would; the
+    connection object does not know until its next query."""
+    import psycopg
+    from django.db import connection
+
+    backend = connection.connection.info.backend_pid
+    params = connection.get_connection_params()
+    with psycopg.connect(
+        host=params.get("host"), port=params.get("port"), user=params.get("user"),
+        dbname="postgres", autocommit=True,
+    ) as admin:  # fmt: skip
+        # With a timeout, pg_terminate_backend waits until the backend is gone.
+        admin.execute("SELECT pg_terminate_backend(%s, 5000)", [backend])

@@ -178,18 +178,10 @@ def test_token_cache_forgets_a_revoked_token_within_its_lifetime(
 def test_a_webhook_survives_its_database_connection_being_terminated(
     post_webhook: Callable[..., Any],
 ) -> None:
-    import psycopg
-    from django.db import connection
+    from conftest import terminate_database_connection
 
     assert post_webhook(payloads.alert("before00001")).status_code == 200
-    backend = connection.connection.info.backend_pid  # the connection the next request reuses
-    params = connection.get_connection_params()
-    admin = psycopg.connect(
-        host=params.get("host"), port=params.get("port"), user=params.get("user"),
-        dbname="postgres", autocommit=True,
-    )  # fmt: skip
-    with admin:
-        admin.execute("SELECT pg_terminate_backend(%s)", [backend])
+    terminate_database_connection()  # the connection the next request reuses
     response = post_webhook(payloads.alert("after000001"))
     assert response.status_code == 200, response.content
     assert WebhookReceipt.objects.filter(body__contains="after000001").count() == 1
@@ -201,21 +193,12 @@ def test_a_token_looked_up_on_a_terminated_connection_is_not_a_500(
 ) -> None:
     """The first webhook of an organization in a process looks its token up in the database;
     a connection terminated under that lookup is tried again, as the insert is."""
-    import psycopg
-    from django.db import connection
-
+    from conftest import terminate_database_connection
     from orgs.models import forget_webhook_tokens
 
     assert post_webhook(payloads.alert("before00001")).status_code == 200
     forget_webhook_tokens()  # this process has not seen the token yet
-    backend = connection.connection.info.backend_pid
-    params = connection.get_connection_params()
-    admin = psycopg.connect(
-        host=params.get("host"), port=params.get("port"), user=params.get("user"),
-        dbname="postgres", autocommit=True,
-    )  # fmt: skip
-    with admin:
-        admin.execute("SELECT pg_terminate_backend(%s)", [backend])
+    terminate_database_connection()
     response = post_webhook(payloads.alert("after000001"))
     assert response.status_code == 200, response.content
     assert WebhookReceipt.objects.filter(body__contains="after000001").count() == 1

@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import psycopg
 import pytest
 from celery import signals
 from celery.utils.dispatch import Signal
 from django.db import OperationalError, connection
 
+from conftest import terminate_database_connection
 from orgs.models import Organization
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="terminates a PostgreSQL backend"
 )
-
-
-def _terminate_this_connection() -> None:
-    backend = connection.connection.info.backend_pid
-    params = connection.get_connection_params()
-    with psycopg.connect(
-        host=params.get("host"), port=params.get("port"), user=params.get("user"),
-        dbname="postgres", autocommit=True,
-    ) as admin:  # fmt: skip
-        # With a timeout, pg_terminate_backend waits until the backend is gone.
-        admin.execute("SELECT pg_terminate_backend(%s, 5000)", [backend])
 
 
 @pytest.mark.django_db(transaction=True)
@@ -32,7 +21,7 @@ def test_after_a_task_failed_on_a_terminated_connection_the_next_one_gets_a_new_
     signal: Signal,
 ) -> None:
     Organization.objects.count()  # the worker's connection, in use
-    _terminate_this_connection()
+    terminate_database_connection()
     with pytest.raises(OperationalError):
         Organization.objects.count()  # the task that meets the dead connection fails
     # Without the handler, Celery keeps the dead connection for CELERY_DB_REUSE_MAX tasks.
