@@ -60,7 +60,7 @@ def _listed(items: QuerySet[Notification], notification: Notification) -> list[N
     return found
 
 
-def suppressed_ids(notification: Notification) -> list[int]:
+def _suppressed_ids(notification: Notification) -> list[int]:
     """The contact's mails left out while a case flapped, not yet listed in a sent mail."""
     return list(
         Notification.objects.filter(
@@ -76,7 +76,7 @@ def _suppressed(
     notification: Notification, time_zone: str, language: str
 ) -> tuple[list[int], list[dict[str, Any]]]:
     # Nearly always none: one cheap query, and the cases are read only when there are some.
-    ids = suppressed_ids(notification)
+    ids = _suppressed_ids(notification)
     if not ids:
         return [], []
     items = _listed(Notification.objects.filter(pk__in=ids), notification)

@@ -221,3 +221,32 @@ def test_a_send_whose_row_was_taken_over_while_composing_mails_nothing(
     assert delivery.deliver(notification.pk) is None
     assert mail_provider.messages == []
     assert Notification.objects.get(pk=notification.pk).attempts == 1
+
+
+def test_the_next_mail_lists_the_flapping_cases_and_they_are_not_told_again(
+    alert_flow: Flow, route: Route, mail_provider: Any, settings: Any
+) -> None:
+    from notifications import planning
+
+    settings.TAIRYO_FLAP_THRESHOLD = 2
+    for index in range(3):
+        opened = payloads.T0 + index * 120
+        alert_flow(payloads.alert(f"flap{index:07d}", opened=opened, changed=opened))
+    suppressed = set(
+        Notification.objects.filter(status="suppressed").values_list("case__alert_id", flat=True)
+    )
+    assert suppressed == {"flap0000001", "flap0000002"}
+    first = Notification.objects.get(status="pending")
+
+    delivery.deliver(first.pk)
+
+    [message] = mail_provider.messages
+    for alert_id in suppressed:
+        assert alert_id in message.text
+    assert (
+        set(Notification.objects.filter(reported_in=first).values_list("case__alert_id", flat=True))
+        == suppressed
+    )
+    # Told once: the flush of suppressed mails nobody listed finds none.
+    with time_machine.travel(timezone.now() + timedelta(hours=1)):
+        assert planning.flush_suppressed() == []

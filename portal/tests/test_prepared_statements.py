@@ -7,10 +7,6 @@ from django.db import connection
 
 from portal.tests.test_settings import manage
 
-pytestmark = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's"
-)
-
 REPEAT_A_QUERY = """
 from django.db import connection
 from orgs.models import Organization

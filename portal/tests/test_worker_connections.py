@@ -5,14 +5,10 @@ from __future__ import annotations
 import pytest
 from celery import signals
 from celery.utils.dispatch import Signal
-from django.db import OperationalError, connection
+from django.db import OperationalError
 
 from conftest import terminate_database_connection
 from orgs.models import Organization
-
-pytestmark = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="terminates a PostgreSQL backend"
-)
 
 
 @pytest.mark.django_db(transaction=True)
