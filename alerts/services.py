@@ -30,9 +30,19 @@ WEBHOOK_PLANNER_TASK = "webhooks.tasks.plan_webhooks"
 
 
 def accept(
-    org: Organization, body: bytes, headers: dict[str, str], remote_addr: str | None, event: str
+    org: Organization,
+    body: bytes,
+    headers: dict[str, str],
+    remote_addr: str | None,
+    event: str,
+    *,
+    wake: bool = True,
 ) -> WebhookReceipt:
-    """Store a webhook as received (one insert) and have a worker process it after commit."""
+    """Store a webhook as received (one insert) and have a worker process it after commit.
+
+    ``wake=False`` leaves the wake-up to the caller: the webhook view sends it once its answer
+    is on its way (``AnsweredFirst``).
+    """
     receipt = WebhookReceipt.objects.create(
         customer_id=org.customer_id,
         organization=org,
@@ -41,7 +51,8 @@ def accept(
         headers=headers,
         remote_addr=remote_addr,
     )
-    transaction.on_commit(wake_processing)
+    if wake:
+        transaction.on_commit(wake_processing)
     return receipt
 
 

@@ -202,3 +202,59 @@ def test_a_token_looked_up_on_a_terminated_connection_is_not_a_500(
     response = post_webhook(payloads.alert("after000001"))
     assert response.status_code == 200, response.content
     assert WebhookReceipt.objects.filter(body__contains="after000001").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_is_woken_once_the_answer_is_sent(
+    acme_org: Organization, acme_token: str, redis_client: Any
+) -> None:
+    """Mackerel does not wait for the Redis round trip that wakes a worker: the server sends the
+    answer, then calls close(), and only then does the wake-up go."""
+    from django.test import RequestFactory
+
+    from alerts import services
+    from alerts.views import mackerel_webhook
+
+    request = RequestFactory().post(
+        f"/hooks/mackerel/{acme_token}/",
+        data=payloads.encode(payloads.alert("woken00001")),
+        content_type="application/json",
+    )
+    response = mackerel_webhook(request, acme_token)
+    assert response.status_code == 200
+    assert WebhookReceipt.objects.filter(body__contains="woken00001").exists(), "committed"
+    assert redis_client.llen("intake") == 0, "nothing published while the answer is on its way"
+    response.close()  # what the WSGI server does once the answer is written
+    assert redis_client.llen("intake") == 1
+    assert redis_client.exists(services.WAKE_KEY)
+
+
+def test_a_webhook_sends_no_health_check_before_its_insert(
+    client: Any, post_webhook: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CONN_HEALTH_CHECKS costs every request a "SELECT 1" round trip; the intake, which retries
+    a dead connection itself, skips it. Other views keep it."""
+    from django.db import connections
+
+    connection = connections["default"]  # the wrapper itself, not the thread-local proxy
+    connection.ensure_connection()
+    checks: list[str] = []
+    is_usable = connection.is_usable
+
+    def counted_is_usable() -> bool:
+        checks.append("SELECT 1")
+        return is_usable()
+
+    monkeypatch.setattr(connection, "is_usable", counted_is_usable)
+
+    def as_at_the_start_of_a_request() -> None:
+        # What close_old_connections does when a request starts on a reused connection (the
+        # test client leaves that signal out).
+        connection.health_check_done = False  # type: ignore[attr-defined]
+
+    as_at_the_start_of_a_request()
+    assert post_webhook(payloads.alert("nocheck0001")).status_code == 200
+    assert checks == []
+    as_at_the_start_of_a_request()
+    assert client.get("/healthz").status_code == 200
+    assert checks == ["SELECT 1"], "a view that does not retry keeps Django's check"
