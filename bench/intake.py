@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import base64
 import contextlib
+import dataclasses
 import json
 import math
 import os
@@ -47,6 +48,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import cpu_weights
 import psycopg
 import redis
 from psycopg import sql
@@ -380,9 +382,11 @@ ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"
 def gunicorn(
     setup: Setup, env: dict[str, str], access_log: bool
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """gunicorn with sync workers, as docker-compose runs it, stopped however the block ends."""
+    """gunicorn with sync workers, as docker-compose runs it (with the web's CPU weight,
+    bench/cpu_weights.py), stopped however the block ends."""
     log_path = setup.workdir / "gunicorn.log"
     command = [
+        *cpu_weights.command_prefix("web"),
         str(VENV_BIN / "gunicorn"),
         "portal.wsgi",
         "--bind",
@@ -665,6 +669,22 @@ def saturate(
     return result
 
 
+def saturate_floor(
+    wrk: str, setup: Setup, env: dict[str, str], templates_file: Path, args: argparse.Namespace
+) -> Throughput:
+    """The intake's floor (bench/floor_urls.py: store the body, answer, nothing else), saturated
+    like the intake on a second gunicorn with the same settings and one more URL."""
+    floor_setup = dataclasses.replace(setup, port=free_port())
+    floor_env = env | {"DJANGO_SETTINGS_MODULE": "floor_settings", "PYTHONPATH": str(BENCH)}
+    log("the floor: a view that only stores the body (bench/floor_urls.py), second gunicorn")
+    with gunicorn(floor_setup, floor_env, args.access_log) as server:
+        return saturate(
+            wrk, floor_setup, endpoint="floor: one durable INSERT", path="/",
+            templates_file=templates_file, tag=f"floor{secrets.token_hex(3)}", args=args,
+            meter=CpuMeter(server.pid, setup.db_name),
+        )  # fmt: skip
+
+
 # --- Open-loop constant rate ----------------------------------------------------------------------
 class LoopbackClient:
     """A minimal HTTP/1.1 client over asyncio streams that keeps connections when allowed.
@@ -863,7 +883,11 @@ def machine_info(
 
 
 def checks(
-    livez: Throughput, intake: Throughput, rates: list[Latency], connections: int
+    livez: Throughput,
+    intake: Throughput,
+    rates: list[Latency],
+    connections: int,
+    floor: Throughput | None = None,
 ) -> list[Check]:
     """Correctness first (a fast wrong intake is worthless), then design.md's targets."""
     ratio = intake.rps / livez.rps if livez.rps else 0.0
@@ -896,6 +920,18 @@ def checks(
             f"stopped reading (at most one per connection, {connections})",
         ),
     ]
+    if floor is not None:
+        result.append(
+            Check(
+                "correctness",
+                "floor: every answer 2xx and every acknowledged row in the database",
+                floor.ok == floor.requests
+                and not floor.other_statuses
+                and not floor.socket_errors
+                and floor.acknowledged_receipts_found == floor.ok,
+                f"{floor.ok}/{floor.requests} 2xx, {floor.acknowledged_receipts_found} found",
+            )
+        )
     for run in rates:
         unanswered = run.sent - run.ok
         result.append(
@@ -928,7 +964,12 @@ def checks(
             "target",
             f"intake >= {TARGET_RATIO:.0%} of /livez",
             ratio >= TARGET_RATIO,
-            f"{ratio:.0%} ({intake.rps:.0f} / {livez.rps:.0f})",
+            f"{ratio:.0%} ({intake.rps:.0f} / {livez.rps:.0f})"
+            + (
+                f"; a view that only stores the body: {floor.rps / livez.rps:.0%}"
+                if floor is not None and livez.rps
+                else ""
+            ),
         )
     )
     at_target = [run for run in rates if run.rate == TARGET_P99_RATE]
@@ -967,6 +1008,7 @@ class Report:
     rates: list[Latency]
     outcome: list[Check]
     queries: list[str]
+    floor: Throughput | None = None
     seconds: float = 0.0
 
 
@@ -987,7 +1029,7 @@ def table(report: Report) -> str:
         f"{args.seconds:g} s each)",
         f"  {'endpoint':<28}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}  answers",
     ]
-    for run in (livez, intake):
+    for run in (livez, intake, *([report.floor] if report.floor else [])):
         lines.append(
             f"  {run.endpoint:<28}{run.rps:>9.0f}{run.latency_ms.get('p50', 0):>9.1f}"
             f"{run.latency_ms.get('p99', 0):>9.1f}{run.latency_ms.get('max', 0):>9.1f}"
@@ -995,6 +1037,8 @@ def table(report: Report) -> str:
         )
     ratio = intake.rps / livez.rps if livez.rps else 0.0
     lines.append(f"  {'intake / livez':<28}{ratio:>9.0%}")
+    if report.floor is not None and livez.rps:
+        lines.append(f"  {'floor / livez':<28}{report.floor.rps / livez.rps:>9.0%}")
     lines += [
         "",
         f"Fixed rate, open loop (intake, {args.rate_seconds:g} s each; latency from due time)",
@@ -1022,6 +1066,8 @@ def table(report: Report) -> str:
         ("intake saturated", intake.cpu_ms_per_request),
     ]
     phases += [(f"intake at {r.rate:g}/s", r.cpu_ms_per_request) for r in rates]
+    if report.floor is not None:
+        phases.append(("floor saturated", report.floor.cpu_ms_per_request))
     for name, cpu in phases:
         lines.append(
             f"  {name:<22}"
@@ -1031,7 +1077,7 @@ def table(report: Report) -> str:
     lines += [
         "",
         f"Intake per request: {len(report.queries)} SQL statements "
-        "(+ the SELECT 1 of CONN_HEALTH_CHECKS on a reused connection):",
+        "(no SELECT 1 of CONN_HEALTH_CHECKS: the intake retries a dead connection itself):",
         *(f"  {query[:110]}{'...' if len(query) > 110 else ''}" for query in report.queries),
         "  Redis commands (server-wide): "
         + (", ".join(f"{k} {v:g}" for k, v in intake.redis_commands_per_request.items()) or "-")
@@ -1087,6 +1133,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--output", type=Path, default=BENCH / "results" / "intake.json", help="JSON results"
+    )
+    parser.add_argument(
+        "--no-floor",
+        action="store_true",
+        help="skip the floor (a view that only stores the body, bench/floor_urls.py)",
     )
     parser.add_argument(
         "--keep",
@@ -1153,6 +1204,7 @@ def run_guarded(setup: Setup, body: Callable[[], int]) -> int:
             drop_database(setup)
         with contextlib.suppress(Exception):
             flush_redis(setup.redis_url)
+        cpu_weights.remove_groups()
         log(f"cleaned up: database {setup.db_name} dropped, {setup.redis_url} flushed")
 
 
@@ -1200,10 +1252,12 @@ def run(
         if args.keep:
             with contextlib.suppress(EOFError):  # stdin closed: same as Enter
                 input(f"gunicorn is still serving on {setup.base_url}; press Enter to clean up ")
-    outcome = checks(livez, intake, rates, args.connections)
+    floor = None if args.no_floor else saturate_floor(wrk, setup, env, templates_file, args)
+    outcome = checks(livez, intake, rates, args.connections, floor)
     report = Report(
-        machine, setup, args, livez, intake, rates, outcome, queries, time.monotonic() - started
-    )
+        machine, setup, args, livez, intake, rates, outcome, queries, floor,
+        time.monotonic() - started,
+    )  # fmt: skip
     print(table(report))
     write_results(report)
     if not all(check.passed for check in outcome if check.kind == "correctness"):
@@ -1225,6 +1279,7 @@ def write_results(report: Report) -> None:
             "worker_class": "sync",
             "conn_max_age": args.conn_max_age,
             "access_log": args.access_log,
+            "cpu_weights": cpu_weights.describe(),
             "settings": "DJANGO_DEBUG=false, SECURE_SSL_REDIRECT off, mailgun (unused)",
         },
         "load": {
@@ -1238,6 +1293,12 @@ def write_results(report: Report) -> None:
             "livez": asdict(livez) | {"rps": round(livez.rps, 1)},
             "intake": asdict(intake) | {"rps": round(intake.rps, 1)},
             "ratio_intake_to_livez": round(intake.rps / livez.rps, 3) if livez.rps else None,
+            "floor": asdict(report.floor) | {"rps": round(report.floor.rps, 1)}
+            if report.floor
+            else None,
+            "ratio_floor_to_livez": round(report.floor.rps / livez.rps, 3)
+            if report.floor and livez.rps
+            else None,
             "ceiling_rps_quiet_machine": {
                 "livez": round(ceiling(livez.cpu_ms_per_request, report.machine["nproc"])),
                 "intake": round(ceiling(intake.cpu_ms_per_request, report.machine["nproc"])),

@@ -50,6 +50,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import cpu_weights
 import intake
 import psycopg
 import redis
@@ -184,17 +185,13 @@ def background(
             stop_group(process, name)
 
 
-# docker-compose.yml gives the workers a quarter of the web's CPU weight (cpu_shares 256 against
-# 1024) so that webhooks are answered first when the machine is saturated; niceness 6 is the same
-# weight ratio for processes that are not in containers (the kernel's weights: 1024 / 272).
-WORKER_NICE = 6
-
-
 def celery_worker(name: str, queues: str, concurrency: int, pool: str = "prefork") -> list[str]:
-    """A Celery worker as docker-compose runs it, on some queues only, at its CPU weight and
-    with generic plans (docker-compose.yml's worker environment)."""
+    """A Celery worker as docker-compose runs it, on some queues only, at its service's CPU
+    weight (bench/cpu_weights.py) and with generic plans (docker-compose.yml's worker
+    environment)."""
+    service = "deliverer" if queues == "deliver" else "worker"
     return [
-        "env", "DATABASE_GENERIC_PLANS=true", "nice", "-n", str(WORKER_NICE),
+        *cpu_weights.command_prefix(service), "env", "DATABASE_GENERIC_PLANS=true",
         str(VENV_BIN / "celery"), "-A", "portal", "worker", f"--queues={queues}",
         f"--pool={pool}", f"--concurrency={concurrency}", f"--hostname={name}@bench",
         "--loglevel=INFO",
@@ -1170,7 +1167,7 @@ def write_results(
         "machine": machine,
         "processes": {
             "gunicorn_workers": setup.workers,
-            "celery_niceness": WORKER_NICE,
+            "cpu_weights": cpu_weights.describe(),
             "celery_generic_plans": True,
             "celery_intake": {"queues": "intake", "concurrency": args.intake_concurrency},
             "celery_notify": {"queues": "notify,default", "concurrency": args.notify_concurrency},
