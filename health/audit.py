@@ -31,6 +31,7 @@ from django.utils import timezone
 from alerts import refusals
 from alerts.models import WebhookReceipt
 from health.models import Heartbeat
+from health.tasks import canary_name
 from notifications.models import Notification
 from orgs.models import Organization
 
@@ -50,9 +51,14 @@ REJECTION_WINDOW = timedelta(hours=1)
 
 @dataclass(frozen=True, slots=True)
 class Figures:
-    """Tairyo's health at one moment; ages in seconds, None where there is nothing to measure."""
+    """Tairyo's health at one moment; ages in seconds, None where there is nothing to measure.
+
+    The canary figures are those of the stalest watched queue (TAIRYO_CANARY_QUEUES): its
+    canary's age, None if it never ran.
+    """
 
     canary_age_seconds: float | None
+    canary_queue: str
     receipts_pending: int
     receipts_oldest_pending_seconds: float
     notifications_backlog: int
@@ -67,7 +73,7 @@ class Figures:
     webhooks_rejected_last_hour: int
     webhooks_refused_last_hour: int
 
-    def as_dict(self) -> dict[str, float | int | None]:
+    def as_dict(self) -> dict[str, float | int | str | None]:
         return asdict(self)
 
 
@@ -82,13 +88,14 @@ def _seconds(duration: timedelta | None) -> float | None:
 def measure(now: datetime | None = None) -> Figures:
     """Every figure, in five queries and one Redis round trip."""
     now = now or timezone.now()
-    canary = Heartbeat.objects.filter(name="canary").values_list("beat_at", flat=True).first()
+    canary_queue, canary = _stalest_canary()
     pending, oldest_receipt, rejected = _receipts(now)
     backlog, oldest_mail = _mail_backlog()
     sent, provider_avg, provider_max = _time_to_provider(now)
     synced, stale, oldest_sync, failing = _syncs(now)
     return Figures(
         canary_age_seconds=_age(canary, now) if canary else None,
+        canary_queue=canary_queue,
         receipts_pending=pending,
         receipts_oldest_pending_seconds=_age(oldest_receipt, now),
         notifications_backlog=backlog,
@@ -103,6 +110,19 @@ def measure(now: datetime | None = None) -> Figures:
         webhooks_rejected_last_hour=rejected,
         webhooks_refused_last_hour=refusals.count_last_hour(),
     )
+
+
+def _stalest_canary() -> tuple[str, datetime | None]:
+    """The watched queue whose canary ran longest ago (or never), and when it last ran."""
+    queues = settings.TAIRYO_CANARY_QUEUES
+    names = {canary_name(queue): queue for queue in queues}
+    beats = dict(Heartbeat.objects.filter(name__in=names).values_list("name", "beat_at"))
+    ran = {names[name]: beat_at for name, beat_at in beats.items()}
+    never = [queue for queue in queues if queue not in ran]
+    if never:
+        return never[0], None
+    queue = min(ran, key=lambda q: ran[q])
+    return queue, ran[queue]
 
 
 def _receipts(now: datetime) -> tuple[int, datetime | None, int]:
@@ -162,12 +182,14 @@ def problems(figures: Figures) -> list[str]:
     """What holds the heartbeat back; empty when Tairyo may say it is alive."""
     found = []
     canary_limit = settings.TAIRYO_AUDIT_CANARY_SECONDS
+    queue = figures.canary_queue
+    canary = "the canary" if queue == "default" else f"the canary on the {queue} queue"
     if figures.canary_age_seconds is None:
-        found.append("the canary has never run: are beat and a worker up?")
+        serving = "a worker" if queue == "default" else f"a worker serving {queue}"
+        found.append(f"{canary} has never run: are beat and {serving} up?")
     elif figures.canary_age_seconds > canary_limit:
         found.append(
-            f"the canary last ran {figures.canary_age_seconds:.0f} s ago "
-            f"(deadline {canary_limit} s)"
+            f"{canary} last ran {figures.canary_age_seconds:.0f} s ago (deadline {canary_limit} s)"
         )
     receipt_limit = settings.TAIRYO_AUDIT_RECEIPT_SECONDS
     if figures.receipts_oldest_pending_seconds > receipt_limit:

@@ -20,7 +20,7 @@ from health.watch import SELF_CHECK
 GAUGES = {
     "canary_age_seconds": (
         "tairyo_canary_age_seconds",
-        "Seconds since the worker canary last ran (absent if it never ran).",
+        "Seconds since the stalest watched queue's canary ran (absent if one never ran).",
     ),
     "receipts_pending": (
         "tairyo_webhook_receipts_pending",

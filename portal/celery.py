@@ -16,11 +16,16 @@ app.autodiscover_tasks()
 
 # Periodic work. Each entry names a task by string so that this module imports no app.
 app.conf.beat_schedule = {
-    # Proves end to end that a worker takes tasks from Redis and writes to PostgreSQL.
-    "canary": {
-        "task": "health.tasks.canary",
-        "schedule": float(settings.TAIRYO_CANARY_INTERVAL_SECONDS),
-        "options": {"expires": settings.TAIRYO_CANARY_INTERVAL_SECONDS * 0.9},
+    # Proves end to end, on each watched queue, that a worker takes tasks from Redis and writes
+    # to PostgreSQL ("canary" on the default queue, "canary-<queue>" on the others).
+    **{
+        "canary" if queue == "default" else f"canary-{queue}": {
+            "task": "health.tasks.canary",
+            "schedule": float(settings.TAIRYO_CANARY_INTERVAL_SECONDS),
+            "args": (queue,),
+            "options": {"queue": queue, "expires": settings.TAIRYO_CANARY_INTERVAL_SECONDS * 0.9},
+        }
+        for queue in settings.TAIRYO_CANARY_QUEUES
     },
     # Audits the backlog on a worker and, only if the canary and the audit hold, posts the
     # heartbeat that the operator's Mackerel monitor expects (docs/monitoring.md).

@@ -404,6 +404,10 @@ TAIRYO_SYNC_INTERVAL_SECONDS = env.integer("TAIRYO_SYNC_INTERVAL_SECONDS", 300, 
 # audits the backlog and, only when both hold, tells the operator's Mackerel organization that
 # Tairyo is alive. Empty key: nothing is posted (the audit still runs and shows on /healthz).
 TAIRYO_CANARY_INTERVAL_SECONDS = env.integer("TAIRYO_CANARY_INTERVAL_SECONDS", 30, minimum=1)
+# A canary runs on each of these queues: a process that serves no watched queue can die unseen
+# until work for it is overdue. docker-compose.yml's worker serves "default" and the rest, the
+# deliverer "deliver"; name each queue a process of its own serves.
+TAIRYO_CANARY_QUEUES = env.csv_list("TAIRYO_CANARY_QUEUES", ["default", "deliver"])
 # Mackerel asks for service metrics about once a minute (429 beyond that).
 TAIRYO_HEARTBEAT_INTERVAL_SECONDS = env.integer("TAIRYO_HEARTBEAT_INTERVAL_SECONDS", 60, minimum=1)
 TAIRYO_SELF_MACKEREL_API_KEY = env.secret("TAIRYO_SELF_MACKEREL_API_KEY", "")

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from alerts.models import WebhookReceipt
 from health import audit
-from health.models import Heartbeat
+from health.tests.canaries import beat_every_canary
 from notifications.models import Contact, Notification
 from orgs.models import Organization
 
@@ -44,7 +44,7 @@ def _mail(org: Organization, *, age: timedelta, status: str = "pending") -> Noti
 
 
 def test_a_fresh_canary_and_no_backlog_hold(acme_org: Organization) -> None:
-    Heartbeat.beat("canary")
+    beat_every_canary()
     _receipt(acme_org, age=timedelta(seconds=5))
     _mail(acme_org, age=timedelta(seconds=5))
     figures = audit.measure()
@@ -58,16 +58,52 @@ def test_a_canary_that_never_ran_or_went_stale_holds_the_heartbeat_back(db: None
     assert audit.problems(audit.measure()) == [
         "the canary has never run: are beat and a worker up?"
     ]
-    Heartbeat.beat("canary")
+    beat_every_canary()
     with time_machine.travel(timedelta(seconds=121)):
         (problem,) = audit.problems(audit.measure())
     assert problem.startswith("the canary last ran 121 s ago")
 
 
+def test_a_dead_deliverer_holds_the_heartbeat_back_before_any_mail_is_late(db: None) -> None:
+    """The default queue's worker is alive but nothing serves "deliver": with no mail waiting,
+    only the deliver queue's own canary can tell."""
+    from health.models import Heartbeat
+
+    Heartbeat.beat("canary")
+    figures = audit.measure()
+    assert figures.notifications_backlog == 0
+    assert (figures.canary_queue, figures.canary_age_seconds) == ("deliver", None)
+    assert audit.problems(figures) == [
+        "the canary on the deliver queue has never run: are beat and a worker serving deliver up?"
+    ]
+    Heartbeat.beat("canary:deliver")
+    assert audit.problems(audit.measure()) == []
+    with time_machine.travel(timedelta(seconds=100)):
+        Heartbeat.beat("canary")  # the default queue's worker carries on; the deliverer died
+    with time_machine.travel(timedelta(seconds=125)):
+        figures = audit.measure()
+    assert figures.canary_queue == "deliver"
+    (problem,) = audit.problems(figures)
+    assert problem.startswith("the canary on the deliver queue last ran 125 s ago")
+
+
+def test_only_the_queues_named_are_watched(db: None, settings: Any) -> None:
+    from health.models import Heartbeat
+
+    settings.TAIRYO_CANARY_QUEUES = ["default", "intake", "deliver"]
+    Heartbeat.beat("canary")
+    Heartbeat.beat("canary:deliver")
+    assert audit.problems(audit.measure()) == [
+        "the canary on the intake queue has never run: are beat and a worker serving intake up?"
+    ]
+    settings.TAIRYO_CANARY_QUEUES = ["default"]
+    assert audit.problems(audit.measure()) == []
+
+
 def test_a_receipt_pending_past_its_deadline_holds_the_heartbeat_back(
     acme_org: Organization,
 ) -> None:
-    Heartbeat.beat("canary")
+    beat_every_canary()
     _receipt(acme_org, age=timedelta(seconds=100))
     _receipt(acme_org, age=timedelta(hours=3), status="processed")
     assert audit.problems(audit.measure()) == []
@@ -82,7 +118,7 @@ def test_a_receipt_pending_past_its_deadline_holds_the_heartbeat_back(
 def test_a_mail_unsent_past_its_deadline_holds_the_heartbeat_back(
     acme_org: Organization,
 ) -> None:
-    Heartbeat.beat("canary")
+    beat_every_canary()
     _mail(acme_org, age=timedelta(hours=2), status="sent")
     _mail(acme_org, age=timedelta(hours=2), status="failed")
     _mail(acme_org, age=timedelta(seconds=200), status="collecting")
@@ -97,7 +133,7 @@ def test_a_mail_unsent_past_its_deadline_holds_the_heartbeat_back(
 def test_an_organization_not_synced_past_its_deadline_holds_the_heartbeat_back(
     acme_org: Organization, globex_org: Organization, settings: object
 ) -> None:
-    Heartbeat.beat("canary")
+    beat_every_canary()
     now = timezone.now()
     for org in (acme_org, globex_org):
         org.set_api_key("key-of-" + org.name)
@@ -119,7 +155,7 @@ def test_an_organization_not_synced_past_its_deadline_holds_the_heartbeat_back(
 
 
 def test_a_new_organization_is_not_overdue_before_its_first_sync(acme_org: Organization) -> None:
-    Heartbeat.beat("canary")
+    beat_every_canary()
     acme_org.set_api_key("key-of-acme")
     acme_org.save()
     assert audit.measure().sync_stale_organizations == 0

@@ -45,3 +45,16 @@ def test_reliability_settings_are_in_force() -> None:
     assert conf.broker_transport_options["visibility_timeout"] > conf.task_time_limit
     assert conf.task_soft_time_limit < conf.task_time_limit
     assert "canary" in conf.beat_schedule
+
+
+def test_beat_sends_a_canary_to_each_watched_queue() -> None:
+    from django.conf import settings
+
+    route = app.amqp.router.route
+    entries = [e for e in app.conf.beat_schedule.values() if e["task"] == "health.tasks.canary"]
+    sent_to = {entry["args"][0]: entry["options"]["queue"] for entry in entries}
+    assert sent_to == {queue: queue for queue in settings.TAIRYO_CANARY_QUEUES}
+    assert set(sent_to) == {"default", "deliver"}, "docker-compose.yml's two kinds of worker"
+    for entry in entries:
+        queue = entry["options"]["queue"]
+        assert route(entry["options"], "health.tasks.canary")["queue"].name == queue

@@ -14,7 +14,8 @@ from django.test import Client
 from django.utils import timezone
 
 from health import watch
-from health.models import Heartbeat, SelfCheck
+from health.models import SelfCheck
+from health.tests.canaries import beat_every_canary
 from mackerel_sim import OrgKeys
 from orgs import mackerel as api
 from orgs.tests.simulated import SimulatedMackerel
@@ -43,7 +44,7 @@ def test_a_healthy_tairyo_posts_its_heartbeat_and_figures(
     mackerel: SimulatedMackerel, watcher: OrgKeys
 ) -> None:
     mackerel.sim.add_service(watcher.name, "tairyo")
-    Heartbeat.beat("canary")
+    beat_every_canary()
     check = watch.heartbeat()
     assert check.healthy and check.problems == []
     assert check.posted_at is not None and check.post_error == ""
@@ -56,7 +57,7 @@ def test_a_stale_canary_holds_the_heartbeat_back_but_not_the_figures(
     mackerel: SimulatedMackerel, watcher: OrgKeys, client: Client
 ) -> None:
     mackerel.sim.add_service(watcher.name, "tairyo")
-    Heartbeat.beat("canary")
+    beat_every_canary()
     with time_machine.travel(timedelta(minutes=5)):
         check = watch.heartbeat()
     assert not check.healthy
@@ -72,7 +73,7 @@ def test_a_stale_canary_holds_the_heartbeat_back_but_not_the_figures(
 
 def test_a_mackerel_that_does_not_answer_breaks_nothing(watcher: OrgKeys, settings: Any) -> None:
     settings.MACKEREL_API_URL = f"http://127.0.0.1:{_closed_port()}"
-    Heartbeat.beat("canary")
+    beat_every_canary()
     check = watch.heartbeat()
     assert check.healthy
     assert check.posted_at is None
@@ -80,7 +81,7 @@ def test_a_mackerel_that_does_not_answer_breaks_nothing(watcher: OrgKeys, settin
 
 
 def test_an_unknown_service_is_a_recorded_error(watcher: OrgKeys) -> None:
-    Heartbeat.beat("canary")
+    beat_every_canary()
     check = watch.heartbeat()
     assert check.posted_at is None
     assert check.post_error
@@ -90,7 +91,7 @@ def test_without_a_key_nothing_is_posted_and_the_verdict_is_kept(
     mackerel: SimulatedMackerel, settings: Any
 ) -> None:
     settings.TAIRYO_SELF_MACKEREL_API_KEY = ""
-    Heartbeat.beat("canary")
+    beat_every_canary()
     check = watch.heartbeat()
     assert check.healthy and check.posted_at is None and check.post_error == ""
     assert mackerel.sim.requests() == []
@@ -135,7 +136,7 @@ def test_the_monitor_alerts_when_the_heartbeat_stops_and_recovers_when_it_return
     call_command("create_self_monitor", stdout=StringIO())
     sim = mackerel.sim
     start = sim.now()
-    Heartbeat.beat("canary")
+    beat_every_canary()
     with time_machine.travel(start, tick=False):
         assert watch.heartbeat().healthy
     sim.advance(9 * 60)
@@ -145,8 +146,8 @@ def test_the_monitor_alerts_when_the_heartbeat_stops_and_recovers_when_it_return
     sim.tick()
     (alert,) = sim.alerts(watcher.name, with_closed=False)
     assert (alert["type"], alert["status"]) == ("service", "CRITICAL")
-    Heartbeat.beat("canary")
+    beat_every_canary()
     with time_machine.travel(sim.now(), tick=False):
-        Heartbeat.beat("canary")
+        beat_every_canary()
         assert watch.heartbeat().healthy
     assert sim.alerts(watcher.name, with_closed=False) == []

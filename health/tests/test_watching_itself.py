@@ -11,6 +11,7 @@ from io import StringIO
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -45,10 +46,12 @@ def _heartbeats(server: ServerHandle, keys: OrgKeys) -> list[int]:
 
 
 def _beat_for(seconds: float, until: Callable[[], bool] = lambda: False) -> None:
-    """What beat does, at one-second intervals: the canary, then the heartbeat task."""
+    """What beat does, at one-second intervals: a canary on each watched queue, then the
+    heartbeat task."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and not until():
-        tasks.canary.delay()
+        for queue in settings.TAIRYO_CANARY_QUEUES:
+            tasks.canary.apply_async((queue,), queue=queue)
         tasks.heartbeat.delay()
         time.sleep(1)
 
