@@ -24,11 +24,9 @@ import argparse
 import contextlib
 import json
 import os
-import shlex
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -36,7 +34,6 @@ import urllib.request
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -650,11 +647,7 @@ def write_results(
 ) -> None:
     """bench/results/notify-faults.json: machine, command, settings, every run's figures."""
     document = {
-        "benchmark": "notify-faults",
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": shlex.join([sys.executable, *sys.argv]),
-        "wall_seconds": round(wall, 1),
-        "machine": machine,
+        **intake.result_header("notify-faults", wall, machine),
         "settings": {
             "storm_webhooks": args.storm_webhooks,
             "storm_seconds": args.storm_seconds,

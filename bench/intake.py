@@ -1265,15 +1265,22 @@ def run(
     return 1 if args.strict and not all(check.passed for check in outcome) else 0
 
 
+def result_header(benchmark: str, wall: float, machine: dict[str, Any]) -> dict[str, Any]:
+    """What every bench/results/<name>.json starts with: what, when, how, how long, where."""
+    return {
+        "benchmark": benchmark,
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": shlex.join([sys.executable, *sys.argv]),
+        "wall_seconds": round(wall, 1),
+        "machine": machine,
+    }
+
+
 def write_results(report: Report) -> None:
     """bench/results/intake.json: machine, command, settings and every figure."""
     args, setup, livez, intake = report.args, report.setup, report.livez, report.intake
     document = {
-        "benchmark": "intake",
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": shlex.join([sys.executable, *sys.argv]),
-        "wall_seconds": round(report.seconds, 1),
-        "machine": report.machine,
+        **result_header("intake", report.seconds, report.machine),
         "server": {
             "gunicorn_workers": setup.workers,
             "worker_class": "sync",

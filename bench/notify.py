@@ -34,7 +34,6 @@ import math
 import os
 import re
 import resource
-import shlex
 import signal
 import statistics
 import subprocess
@@ -46,7 +45,7 @@ import urllib.request
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -1160,11 +1159,7 @@ def write_results(
 ) -> None:
     """bench/results/notify.json: machine, command, settings and every figure."""
     document = {
-        "benchmark": "notify",
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": shlex.join([sys.executable, *sys.argv]),
-        "wall_seconds": round(wall, 1),
-        "machine": machine,
+        **intake.result_header("notify", wall, machine),
         "processes": {
             "gunicorn_workers": setup.workers,
             "cpu_weights": cpu_weights.describe(),

@@ -28,13 +28,11 @@ import base64
 import contextlib
 import json
 import os
-import shlex
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -197,11 +195,7 @@ def write_results(
     wall: float,
 ) -> None:  # fmt: skip
     document = {
-        "benchmark": "stages",
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": shlex.join([sys.executable, *sys.argv]),
-        "wall_seconds": round(wall, 1),
-        "machine": machine,
+        **intake.result_header("stages", wall, machine),
         "settings": {"alerts": args.alerts, "orgs": args.orgs, "contacts": args.contacts},
         "stages": [asdict(stage) for stage in stages],
         "cpu_ms_per_alert": per_alert,

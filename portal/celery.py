@@ -17,9 +17,9 @@ app.autodiscover_tasks()
 # Periodic work. Each entry names a task by string so that this module imports no app.
 app.conf.beat_schedule = {
     # Proves end to end, on each watched queue, that a worker takes tasks from Redis and writes
-    # to PostgreSQL ("canary" on the default queue, "canary-<queue>" on the others).
+    # to PostgreSQL. Each entry is named as the heartbeat row it writes (health.tasks.canary_name).
     **{
-        "canary" if queue == "default" else f"canary-{queue}": {
+        "canary" if queue == "default" else f"canary:{queue}": {
             "task": "health.tasks.canary",
             "schedule": float(settings.TAIRYO_CANARY_INTERVAL_SECONDS),
             "args": (queue,),

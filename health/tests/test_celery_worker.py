@@ -51,7 +51,13 @@ def test_beat_sends_a_canary_to_each_watched_queue() -> None:
     from django.conf import settings
 
     route = app.amqp.router.route
-    entries = [e for e in app.conf.beat_schedule.values() if e["task"] == "health.tasks.canary"]
+    from health.tasks import canary_name
+
+    schedule = app.conf.beat_schedule
+    entries = [e for e in schedule.values() if e["task"] == "health.tasks.canary"]
+    for name, entry in schedule.items():
+        if entry["task"] == "health.tasks.canary":
+            assert name == canary_name(entry["args"][0]), "named as the heartbeat row it writes"
     sent_to = {entry["args"][0]: entry["options"]["queue"] for entry in entries}
     assert sent_to == {queue: queue for queue in settings.TAIRYO_CANARY_QUEUES}
     assert set(sent_to) == {"default", "deliver"}, "docker-compose.yml's two kinds of worker"

@@ -36,24 +36,22 @@ def _test_database_url() -> str:
 
 @pytest.mark.slow
 @pytest.mark.django_db
-def test_by_default_a_repeated_query_is_prepared_but_planned_for_its_parameters() -> None:
-    # The web: a generic plan for the support search's patterns took seconds.
-    prepared, mode = _after_repeating()
-    assert prepared >= 1
-    assert mode == "force_custom_plan"
-
-
-@pytest.mark.slow
-@pytest.mark.django_db
-def test_the_workers_let_postgresql_keep_one_plan() -> None:
-    # As docker-compose.yml runs the workers.
-    prepared, mode = _after_repeating(DATABASE_GENERIC_PLANS="true")
-    assert prepared >= 1
-    assert mode == "auto"
-
-
-@pytest.mark.slow
-@pytest.mark.django_db
-def test_behind_a_transaction_pooler_nothing_is_prepared() -> None:
-    prepared, _ = _after_repeating(DATABASE_PREPARED_STATEMENTS="false")
-    assert prepared == 0
+@pytest.mark.parametrize(
+    ("environment", "prepares", "plan_cache_mode"),
+    [
+        # The web: a generic plan for the support search's patterns took seconds.
+        pytest.param({}, True, "force_custom_plan", id="web-planned-for-its-parameters"),
+        # As docker-compose.yml runs the workers.
+        pytest.param({"DATABASE_GENERIC_PLANS": "true"}, True, "auto", id="workers-keep-one-plan"),
+        pytest.param(
+            {"DATABASE_PREPARED_STATEMENTS": "false"}, False, None, id="behind-a-pooler-none"
+        ),
+    ],
+)
+def test_repeated_queries_are_prepared_as_configured(
+    environment: dict[str, str], prepares: bool, plan_cache_mode: str | None
+) -> None:
+    prepared, mode = _after_repeating(**environment)
+    assert (prepared >= 1) is prepares
+    if plan_cache_mode is not None:
+        assert mode == plan_cache_mode
